@@ -1,0 +1,16 @@
+/**
+ * The environment a stack runs in: a clock, one timer, and a source of randomness. The simulated
+ * network provides a virtual one ({@link Simulation.runtime}); {@link realRuntime} uses the process's
+ * monotonic clock and a single `setTimeout`.
+ */
+export interface Runtime {
+  /** Current time in milliseconds (monotonic; any origin). */
+  now(): number;
+  /**
+   * Arrange for `callback` to run once at (or just after) time `at`. Returns a function that cancels it.
+   * A stack keeps at most one such timer pending: its own timer structure decides what is due.
+   */
+  setTimer(at: number, callback: () => void): () => void;
+  /** `n` random bytes (cryptographically strong for real runtimes, seeded for simulations). */
+  randomBytes(n: number): Uint8Array;
+}

@@ -1,0 +1,1259 @@
+import { ACK, FIN, PSH, RST, SYN, URG, type TcpOptions, type TcpSegment } from '../wire/types.js';
+import { resolveConfig, type TcpConfig } from './config.js';
+import { RenoSlowStart, type CongestionControl } from './congestion.js';
+import { TcpCallError, type TcpErrorCode } from './errors.js';
+import type { ConnectionEvent } from './events.js';
+import { rfc6528Isn, type FourTuple } from './isn.js';
+import { Reassembler } from './reassembler.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { resetSegment, segmentLength } from './reset.js';
+import { RttEstimator } from './rtt.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
+import { canReceiveText, type TcpState } from './state.js';
+
+/** How a connection is created. Time and randomness come from outside (sans-IO). */
+export interface ConnectionParams {
+  localAddress: string;
+  localPort: number;
+  /** Unspecified for a passive OPEN that accepts any peer (RFC 9293 §3.10.1). */
+  remoteAddress?: string;
+  remotePort?: number;
+  /** 16-byte secret for RFC 6528 ISNs. */
+  isnKey?: Uint8Array;
+  /** Use this ISS instead of an RFC 6528 one (tests, replays). */
+  iss?: number;
+  /** MSS we advertise on our SYN: the largest segment we can receive (RFC 9293 §3.7.1). */
+  mss?: number;
+  /** Largest segment the path to the peer carries (MTU minus IP and TCP headers). */
+  pathMss?: number;
+  config?: Partial<TcpConfig>;
+  /** Congestion controller; RFC 5681 slow start and congestion avoidance by default. */
+  congestionControl?: (mss: number, config: TcpConfig) => CongestionControl;
+}
+
+/** A snapshot of the TCB for STATUS (RFC 9293 §3.10.6) and for tools like `ss`. */
+export interface ConnectionStatus {
+  state: TcpState;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  iss: number;
+  irs: number;
+  sndUna: number;
+  sndNxt: number;
+  sndWnd: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  /** Bytes queued by the user and not yet acknowledged. */
+  sendQueue: number;
+  /** Bytes received in order and not yet read by the user. */
+  receiveQueue: number;
+  /** Bytes held out of order. */
+  outOfOrder: number;
+  mss: number;
+  srtt: number | undefined;
+  rttvar: number;
+  rto: number;
+  cwnd: number;
+  ssthresh: number;
+  timers: { retransmit?: number; timeWait?: number; persist?: number };
+  stats: ConnectionStats;
+}
+
+/** Counters in the spirit of Linux's TCP_INFO. */
+export interface ConnectionStats {
+  segmentsSent: number;
+  segmentsReceived: number;
+  bytesSent: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  retransmits: number;
+  rtoCount: number;
+  challengeAcks: number;
+  challengeAcksSuppressed: number;
+  duplicateAcks: number;
+  droppedSegments: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
+/** RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4). */
+const DEFAULT_PEER_MSS = 536;
+const MAX_UNSCALED_WINDOW = 65535;
+
+/**
+ * One TCP connection (TCB) per RFC 9293, sans-IO: feed it arriving segments, user calls and the
+ * current time; drain the segments it wants sent with {@link pollTransmit}, its notifications with
+ * {@link pollEvent}, and call {@link handleTimeout} at {@link pollTimeout}. It never reads a clock,
+ * sets a timer or draws a random number.
+ */
+export class Connection {
+  readonly config: TcpConfig;
+  readonly localAddress: string;
+  readonly localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+
+  state: TcpState = 'CLOSED';
+  /** Came from LISTEN (RFC 9293 §3.10.7.4 treats SYN-RECEIVED differently for passive opens). */
+  passive = false;
+
+  // RFC 9293 §3.3.1 send sequence variables.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndWnd = 0;
+  sndUp = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** RFC 5961 §5: the largest window the peer has offered. */
+  maxSndWnd = 0;
+  // Receive sequence variables.
+  irs = 0;
+  rcvNxt = 0;
+  rcvUp = 0;
+  /** Right edge of the window we last advertised; never moved left (RFC 9293 §3.8.6). */
+  private rcvAdvRight = 0;
+
+  /** Our MSS as advertised on the SYN. */
+  readonly rcvMss: number;
+  /** Effective send MSS (RFC 9293 §3.7.1, RFC 6691). */
+  sndMss: number;
+  private readonly pathMss: number;
+
+  private readonly sendBuffer = new SendBuffer();
+  /** Sequence number of the first byte in sendBuffer. */
+  private sndBufSeq = 0;
+  private readonly receiveBuffer = new ReceiveBuffer();
+  private readonly reassembler = new Reassembler();
+  /** IRS and RCV.NXT are known (a SYN has been received). */
+  private haveIrs = false;
+
+  /** CLOSE was called: a FIN follows the queued data. */
+  private finQueued = false;
+  /** Sequence number our FIN occupies, once sent. */
+  private finSeq: number | undefined;
+  /** CLOSE issued in SYN-RECEIVED with data pending: performed on reaching ESTABLISHED. */
+  private closeAfterEstablished = false;
+  /** The peer's FIN has been processed. */
+  private finReceived = false;
+
+  /** Our SYN (or SYN,ACK) must be (re)sent. */
+  private synPending = false;
+  private synRetransmitted = false;
+  /** Why the pending SYN is being resent ('' for the first transmission). */
+  private synRule = '';
+  /** Next sequence number to retransmit after an RTO (go-back-N until SND.NXT), if recovering. */
+  private rtxNxt: number | undefined;
+  private ackNow = false;
+  private probeNow = false;
+  private readonly controlQueue: Array<{ seg: TcpSegment; rule: string }> = [];
+  private ackRule = '';
+
+  private readonly rtt: RttEstimator;
+  /** Karn's rule: the one segment being timed (end sequence number and send time). */
+  private rttTimedEnd: number | undefined;
+  private rttTimedAt = 0;
+  private retries = 0;
+  readonly cc: CongestionControl;
+
+  private rtoAt: number | undefined;
+  private timeWaitAt: number | undefined;
+  private persistAt: number | undefined;
+  private persistBackoff = 0;
+
+  private challengeWindowStart = -Infinity;
+  private challengeCount = 0;
+
+  private readonly events: ConnectionEvent[] = [];
+  private readonly isnKey: Uint8Array | undefined;
+  private readonly fixedIss: number | undefined;
+  /** The rule that produced the segment most recently returned by {@link pollTransmit}. */
+  lastTransmitRule = '';
+
+  readonly stats: ConnectionStats = {
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    bytesSent: 0,
+    bytesAcked: 0,
+    bytesReceived: 0,
+    retransmits: 0,
+    rtoCount: 0,
+    challengeAcks: 0,
+    challengeAcksSuppressed: 0,
+    duplicateAcks: 0,
+    droppedSegments: 0,
+  };
+
+  constructor(params: ConnectionParams) {
+    this.config = resolveConfig(params.config);
+    this.localAddress = params.localAddress;
+    this.localPort = params.localPort;
+    this.remoteAddress = params.remoteAddress ?? '';
+    this.remotePort = params.remotePort ?? 0;
+    this.isnKey = params.isnKey;
+    this.fixedIss = params.iss;
+    this.rcvMss = params.mss ?? 1460;
+    this.pathMss = params.pathMss ?? this.rcvMss;
+    this.sndMss = Math.min(DEFAULT_PEER_MSS, this.pathMss);
+    this.rtt = new RttEstimator(this.config.minRto, this.config.maxRto, this.config.initialRto);
+    this.cc = params.congestionControl
+      ? params.congestionControl(this.sndMss, this.config)
+      : new RenoSlowStart(this.pathMss, this.config.initialWindowSegments);
+  }
+
+  get tuple(): FourTuple {
+    return {
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+    };
+  }
+
+  // ───────────────────────────── user calls (RFC 9293 §3.10.1–§3.10.6) ─────────────────────────────
+
+  /** OPEN (RFC 9293 §3.10.1): passive enters LISTEN; active sends a SYN and enters SYN-SENT. */
+  open(now: number, mode: 'active' | 'passive' = 'active'): void {
+    if (this.state === 'LISTEN' && mode === 'active') {
+      // RFC 9293 §3.10.1 LISTEN: an active OPEN turns the connection from passive to active.
+      this.activeOpen(now, 'RFC 9293 §3.10.1 — OPEN in LISTEN: passive → active, send SYN');
+      return;
+    }
+    if (this.state !== 'CLOSED' || this.deleted) throw new TcpCallError('connection already exists', 'OPEN');
+    if (mode === 'passive') {
+      this.setState('LISTEN', 'RFC 9293 §3.10.1 — passive OPEN: enter LISTEN');
+      return;
+    }
+    this.activeOpen(now, 'RFC 9293 §3.10.1 — active OPEN: send SYN, enter SYN-SENT');
+  }
+
+  private activeOpen(now: number, rule: string): void {
+    if (this.remoteAddress === '' || this.remotePort === 0) {
+      throw new TcpCallError('remote socket unspecified', 'OPEN');
+    }
+    this.passive = false;
+    this.selectIss(now);
+    this.synPending = true;
+    this.setState('SYN-SENT', rule);
+  }
+
+  /**
+   * SEND (RFC 9293 §3.10.2): queue bytes; returns how many fit in the send buffer (the rest must be
+   * offered again after a `writable` event).
+   */
+  send(data: Uint8Array, now: number, opts?: { urgent?: boolean }): number {
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpCallError('connection does not exist', 'SEND');
+      case 'LISTEN':
+        // RFC 9293 §3.10.2 LISTEN: with the remote socket specified, become active.
+        this.activeOpen(now, 'RFC 9293 §3.10.2 — SEND in LISTEN: passive → active, send SYN');
+        break;
+      case 'SYN-SENT':
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+      case 'CLOSE-WAIT':
+        break;
+      default:
+        throw new TcpCallError('connection closing', 'SEND');
+    }
+    if (this.finQueued) throw new TcpCallError('connection closing', 'SEND');
+    const room = this.config.sendBufferSize - this.sendBuffer.length;
+    const n = Math.min(room, data.length);
+    if (n === 0) return 0;
+    this.sendBuffer.push(n === data.length ? data : data.subarray(0, n));
+    // RFC 9293 §3.10.2: with URGENT, SND.UP marks the end of the urgent data.
+    if (opts?.urgent) this.sndUp = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    return n;
+  }
+
+  /** Free space in the send buffer. */
+  get sendSpace(): number {
+    return this.config.sendBufferSize - this.sendBuffer.length;
+  }
+
+  /** Bytes queued and not yet acknowledged. */
+  get sendQueueLength(): number {
+    return this.sendBuffer.length;
+  }
+
+  /** Bytes received in order and waiting for RECEIVE. */
+  get readableLength(): number {
+    return this.receiveBuffer.length;
+  }
+
+  /** Whether the peer's FIN has been processed (no more data will arrive). */
+  get peerFinished(): boolean {
+    return this.finReceived;
+  }
+
+  /**
+   * RECEIVE (RFC 9293 §3.10.3): take up to `max` in-order bytes. Returns an empty array when nothing
+   * is buffered yet; throws "connection closing" when nothing is buffered and none can come.
+   */
+  receive(max = Infinity): Uint8Array {
+    if (this.receiveBuffer.length > 0) {
+      const data = this.receiveBuffer.read(max);
+      this.maybeWindowUpdate();
+      return data;
+    }
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpCallError('connection does not exist', 'RECEIVE');
+      case 'CLOSE-WAIT':
+      case 'CLOSING':
+      case 'LAST-ACK':
+      case 'TIME-WAIT':
+        throw new TcpCallError('connection closing', 'RECEIVE');
+      default:
+        return EMPTY;
+    }
+  }
+
+  /** CLOSE (RFC 9293 §3.10.4): "I have no more to send". */
+  close(now: number): void {
+    void now;
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpCallError('connection does not exist', 'CLOSE');
+      case 'LISTEN':
+        this.enterClosed('RFC 9293 §3.10.4 — CLOSE in LISTEN: delete TCB');
+        return;
+      case 'SYN-SENT':
+        this.enterClosed('RFC 9293 §3.10.4 — CLOSE in SYN-SENT: delete TCB');
+        return;
+      case 'SYN-RECEIVED':
+        if (this.sendBuffer.length === 0) {
+          this.finQueued = true;
+          this.setState('FIN-WAIT-1', 'RFC 9293 §3.10.4 — CLOSE in SYN-RECEIVED, nothing to send: send FIN');
+        } else {
+          this.closeAfterEstablished = true;
+        }
+        return;
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        this.setState('FIN-WAIT-1', 'RFC 9293 §3.10.4 — CLOSE in ESTABLISHED: FIN after queued data, enter FIN-WAIT-1');
+        return;
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+        // RFC 9293 §3.10.4: an "ok" is acceptable as long as no second FIN is emitted.
+        return;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.setState('LAST-ACK', 'RFC 9293 §3.10.4 — CLOSE in CLOSE-WAIT: FIN after queued data, enter LAST-ACK');
+        return;
+      default:
+        throw new TcpCallError('connection closing', 'CLOSE');
+    }
+  }
+
+  /** ABORT (RFC 9293 §3.10.5): reset the connection. */
+  abort(now: number): void {
+    void now;
+    switch (this.state) {
+      case 'CLOSED':
+        throw new TcpCallError('connection does not exist', 'ABORT');
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        this.flushQueues();
+        this.queueControl(
+          this.segment(this.sndNxt, RST, EMPTY),
+          'RFC 9293 §3.10.5 — ABORT: send <SEQ=SND.NXT><CTL=RST>',
+        );
+        this.enterClosed('RFC 9293 §3.10.5 — ABORT: flush queues, delete TCB');
+        return;
+      default:
+        this.enterClosed('RFC 9293 §3.10.5 — ABORT: delete TCB');
+    }
+  }
+
+  /** STATUS (RFC 9293 §3.10.6). */
+  status(): ConnectionStatus {
+    if (this.state === 'CLOSED') throw new TcpCallError('connection does not exist', 'STATUS');
+    return this.snapshot();
+  }
+
+  /** A snapshot of the TCB in any state (STATUS without the RFC's CLOSED error). */
+  snapshot(): ConnectionStatus {
+    return {
+      state: this.state,
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      iss: this.iss,
+      irs: this.irs,
+      sndUna: this.sndUna,
+      sndNxt: this.sndNxt,
+      sndWnd: this.sndWnd,
+      rcvNxt: this.rcvNxt,
+      rcvWnd: this.rcvWnd,
+      sendQueue: this.sendBuffer.length,
+      receiveQueue: this.receiveBuffer.length,
+      outOfOrder: this.reassembler.length,
+      mss: this.sndMss,
+      srtt: this.rtt.srtt,
+      rttvar: this.rtt.rttvar,
+      rto: this.rtt.rto,
+      cwnd: this.cc.cwnd,
+      ssthresh: this.cc.ssthresh,
+      timers: {
+        ...(this.rtoAt !== undefined ? { retransmit: this.rtoAt } : {}),
+        ...(this.timeWaitAt !== undefined ? { timeWait: this.timeWaitAt } : {}),
+        ...(this.persistAt !== undefined ? { persist: this.persistAt } : {}),
+      },
+      stats: { ...this.stats },
+    };
+  }
+
+  /** The TCB has been deleted (it went to CLOSED after existing). */
+  deleted = false;
+
+  /** RCV.WND: what we advertised and still honour. */
+  get rcvWnd(): number {
+    const w = seqDiff(this.rcvAdvRight, this.rcvNxt);
+    return w > 0 ? w : 0;
+  }
+
+  // ───────────────────────────── SEGMENT ARRIVES (RFC 9293 §3.10.7) ─────────────────────────────
+
+  /**
+   * Process one arriving segment. `source` names the sender's address, needed only in LISTEN to fill
+   * in an unspecified remote socket (RFC 9293 §3.10.7.2).
+   */
+  handleSegment(seg: TcpSegment, now: number, source?: { address: string }): void {
+    this.stats.segmentsReceived++;
+    switch (this.state) {
+      case 'CLOSED':
+        this.onClosed(seg);
+        return;
+      case 'LISTEN':
+        this.onListen(seg, now, source);
+        return;
+      case 'SYN-SENT':
+        this.onSynSent(seg, now);
+        return;
+      default:
+        this.onOtherStates(seg, now);
+    }
+  }
+
+  /** RFC 9293 §3.10.7.1: a CLOSED TCB answers everything but a RST with a RST. */
+  private onClosed(seg: TcpSegment): void {
+    this.stats.droppedSegments++;
+    if (seg.flags & RST) return;
+    if (seg.flags & ACK) {
+      this.queueControl(resetSegment(seg, seg.ack, 0, RST), 'RFC 9293 §3.10.7.1 — CLOSED: ACK on → <SEQ=SEG.ACK><CTL=RST>');
+    } else {
+      this.queueControl(
+        resetSegment(seg, 0, seqAdd(seg.seq, segmentLength(seg)), RST | ACK),
+        'RFC 9293 §3.10.7.1 — CLOSED: ACK off → <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>',
+      );
+    }
+  }
+
+  /** RFC 9293 §3.10.7.2. */
+  private onListen(seg: TcpSegment, now: number, source?: { address: string }): void {
+    // First, check for a RST: it cannot be valid here; ignore it.
+    if (seg.flags & RST) {
+      this.stats.droppedSegments++;
+      return;
+    }
+    // Second, check for an ACK: any acknowledgment is bad in LISTEN.
+    if (seg.flags & ACK) {
+      this.stats.droppedSegments++;
+      this.queueControl(resetSegment(seg, seg.ack, 0, RST), 'RFC 9293 §3.10.7.2 — LISTEN: ACK is bad → <SEQ=SEG.ACK><CTL=RST>');
+      return;
+    }
+    // Third, check for a SYN.
+    if (seg.flags & SYN) {
+      if (this.remoteAddress === '' && source) this.remoteAddress = source.address;
+      if (this.remotePort === 0) this.remotePort = seg.srcPort;
+      this.passive = true;
+      this.irs = seg.seq;
+      this.haveIrs = true;
+      this.rcvNxt = seqAdd(seg.seq, 1);
+      this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
+      this.applyPeerMss(seg.options);
+      this.sndWnd = seg.window;
+      this.maxSndWnd = seg.window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = 0;
+      this.selectIss(now);
+      this.synPending = true;
+      // "any other control or text should be queued for processing later"
+      this.holdForLater(seqAdd(seg.seq, 1), seg.payload, (seg.flags & FIN) !== 0);
+      this.setState('SYN-RECEIVED', 'RFC 9293 §3.10.7.2 — LISTEN: SYN → send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, enter SYN-RECEIVED');
+      return;
+    }
+    // Fourth, other data or control: drop.
+    this.stats.droppedSegments++;
+  }
+
+  /** RFC 9293 §3.10.7.3. */
+  private onSynSent(seg: TcpSegment, now: number): void {
+    const f = seg.flags;
+    // First, check the ACK bit.
+    if (f & ACK) {
+      if (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndNxt)) {
+        this.stats.droppedSegments++;
+        if (!(f & RST)) {
+          this.queueControl(
+            resetSegment(seg, seg.ack, 0, RST),
+            'RFC 9293 §3.10.7.3 — SYN-SENT: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>',
+          );
+        }
+        return;
+      }
+    }
+    const ackAcceptable = (f & ACK) !== 0 && seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndNxt);
+    // Second, check the RST bit (RFC 5961 §3: in SYN-SENT a RST is valid only if it ACKs our SYN).
+    if (f & RST) {
+      this.stats.droppedSegments++;
+      if (ackAcceptable) {
+        this.fail('ECONNREFUSED', 'RFC 9293 §3.10.7.3 — SYN-SENT: RST with acceptable ACK → connection refused, CLOSED');
+      }
+      return;
+    }
+    // Fourth, check the SYN bit.
+    if (f & SYN) {
+      this.irs = seg.seq;
+      this.haveIrs = true;
+      this.rcvNxt = seqAdd(seg.seq, 1);
+      this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
+      this.applyPeerMss(seg.options);
+      if (ackAcceptable) this.onAckAdvance(seg.ack, now);
+      if (seqGt(this.sndUna, this.iss)) {
+        this.sndWnd = seg.window;
+        this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+        this.sndWl1 = seg.seq;
+        this.sndWl2 = seg.ack;
+        this.requestAck('RFC 9293 §3.10.7.3 — SYN-SENT: SYN,ACK acceptable → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+        this.enterEstablished('RFC 9293 §3.10.7.3 — SYN-SENT: SYN,ACK with acceptable ACK → ESTABLISHED');
+        // "If there are other controls or text in the segment, then continue processing at the sixth step".
+        if (seg.payload.length > 0 || f & (FIN | URG)) {
+          const room = this.rcvWnd;
+          const fits = seg.payload.length <= room;
+          const text = fits ? seg.payload : seg.payload.subarray(0, room);
+          this.processUrgText(seg, seqAdd(seg.seq, 1), text, fits && (f & FIN) !== 0, now);
+        }
+        return;
+      }
+      // Simultaneous open (RFC 9293 Figure 7): answer with SYN,ACK and wait in SYN-RECEIVED.
+      this.sndWnd = seg.window;
+      this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.synPending = true;
+      this.holdForLater(seqAdd(seg.seq, 1), seg.payload, (f & FIN) !== 0);
+      this.setState('SYN-RECEIVED', 'RFC 9293 §3.10.7.3 — SYN-SENT: SYN without ACK (simultaneous open) → send SYN,ACK, enter SYN-RECEIVED');
+      return;
+    }
+    // Fifth, neither SYN nor RST: drop.
+    this.stats.droppedSegments++;
+  }
+
+  /** RFC 9293 §3.10.7.4, in the RFC's order of checks. */
+  private onOtherStates(seg: TcpSegment, now: number): void {
+    const f = seg.flags;
+    let seq = seg.seq;
+    let syn = (f & SYN) !== 0;
+    let fin = (f & FIN) !== 0;
+    let payload = seg.payload;
+
+    // In SYN-RECEIVED the peer's SYN may come again: alone when our SYN,ACK was lost, or as the
+    // SYN,ACK of a simultaneous open (Figure 7 line 6). Its SYN is an old duplicate: trim it.
+    if (this.state === 'SYN-RECEIVED' && syn && seq === this.irs) {
+      if (!(f & (ACK | RST))) {
+        // "an acknowledgment should be sent": in SYN-RECEIVED that acknowledgment is our SYN,ACK.
+        this.synPending = true;
+        this.synRetransmitted = true;
+        this.rttTimedEnd = undefined; // Karn's rule
+        this.synRule = 'RFC 9293 §3.10.7.4 — SYN-RECEIVED: duplicate SYN → resend SYN,ACK as the acknowledgment';
+        this.stats.droppedSegments++;
+        return;
+      }
+      syn = false;
+      seq = seqAdd(seq, 1);
+    }
+
+    // First, check sequence number (Table 6).
+    const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const rcvWnd = this.rcvWnd;
+    if (!this.acceptable(seq, segLen, rcvWnd)) {
+      // RCV.WND = 0: "special allowance should be made to accept valid ACKs, URGs, and RSTs".
+      const zeroWindowControl = rcvWnd === 0 && seq === this.rcvNxt && !syn;
+      if (!zeroWindowControl) {
+        this.stats.droppedSegments++;
+        if (f & RST) return;
+        if (this.state === 'TIME-WAIT' && fin && seqAdd(seq, segLen) === this.rcvNxt) {
+          // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of the remote
+          // FIN. Acknowledge it, and restart the 2 MSL timeout."
+          this.timeWaitAt = now + 2 * this.config.msl;
+          this.requestAck('RFC 9293 §3.10.7.4 — TIME-WAIT: retransmitted FIN → ACK it, restart 2 MSL timer');
+          return;
+        }
+        this.requestAck('RFC 9293 §3.10.7.4 — unacceptable segment → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, drop');
+        return;
+      }
+      payload = EMPTY;
+      fin = false;
+      this.requestAck('RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed');
+    }
+    // Trim to the window: "only the new parts are processed".
+    if (seqLt(seq, this.rcvNxt)) {
+      if (syn) {
+        syn = false;
+        seq = seqAdd(seq, 1);
+      }
+      const skip = Math.min(seqDiff(this.rcvNxt, seq), payload.length);
+      payload = payload.subarray(skip);
+      seq = seqAdd(seq, skip);
+      if (seqLt(seq, this.rcvNxt)) fin = false; // the FIN, too, is old
+    }
+    const room = seqDiff(seqAdd(this.rcvNxt, rcvWnd), seq);
+    if (payload.length > room) {
+      payload = payload.subarray(0, Math.max(0, room));
+      fin = false; // a FIN beyond the window is not accepted
+    }
+
+    // Second, check the RST bit (RFC 5961 §3 as adopted by RFC 9293).
+    if (f & RST) {
+      this.stats.droppedSegments++;
+      if (seg.seq !== this.rcvNxt) {
+        this.challengeAck(now, 'RFC 5961 §3.2 — RST in window but not at RCV.NXT → challenge ACK');
+        return;
+      }
+      this.onValidReset();
+      return;
+    }
+
+    // Fourth, check the SYN bit.
+    if (syn) {
+      this.stats.droppedSegments++;
+      if (this.state === 'SYN-RECEIVED' && this.passive) {
+        this.returnToListen('RFC 9293 §3.10.7.4 — SYN-RECEIVED (passive): SYN → return to LISTEN');
+        return;
+      }
+      this.challengeAck(now, 'RFC 5961 §4.2 — SYN in a synchronized state → challenge ACK');
+      return;
+    }
+
+    // Fifth, check the ACK field.
+    if (!(f & ACK)) {
+      this.stats.droppedSegments++;
+      return;
+    }
+    if (this.state === 'SYN-RECEIVED') {
+      if (seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndNxt)) {
+        this.sndWnd = seg.window;
+        this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+        this.sndWl1 = seg.seq;
+        this.sndWl2 = seg.ack;
+        this.enterEstablished('RFC 9293 §3.10.7.4 — SYN-RECEIVED: acceptable ACK → ESTABLISHED');
+      } else {
+        this.stats.droppedSegments++;
+        this.queueControl(
+          resetSegment(seg, seg.ack, 0, RST),
+          'RFC 9293 §3.10.7.4 — SYN-RECEIVED: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>',
+        );
+        return;
+      }
+    }
+    // RFC 5961 §5: the ACK must lie in [SND.UNA - MAX.SND.WND, SND.NXT].
+    if (seqGt(seg.ack, this.sndNxt) || seqLt(seg.ack, seqAdd(this.sndUna, -this.maxSndWnd))) {
+      this.stats.droppedSegments++;
+      this.challengeAck(now, 'RFC 9293 §3.10.7.4 / RFC 5961 §5 — ACK outside [SND.UNA−MAX.SND.WND, SND.NXT] → send ACK, drop');
+      return;
+    }
+    if (seqLt(this.sndUna, seg.ack)) {
+      this.onAckAdvance(seg.ack, now);
+    } else if (seg.ack === this.sndUna && payload.length === 0 && !fin && seg.window === this.sndWnd && this.sndNxt !== this.sndUna) {
+      this.stats.duplicateAcks++;
+    }
+    // Window update, guarded by SND.WL1/SND.WL2 against old segments.
+    if (seqLe(this.sndUna, seg.ack) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack)))) {
+      this.sndWnd = seg.window;
+      this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.updatePersist(now);
+    }
+    const finAcked = this.finSeq !== undefined && seqGt(this.sndUna, this.finSeq);
+    switch (this.state) {
+      case 'FIN-WAIT-1':
+        if (finAcked) this.setState('FIN-WAIT-2', 'RFC 9293 §3.10.7.4 — FIN-WAIT-1: our FIN acknowledged → FIN-WAIT-2');
+        break;
+      case 'CLOSING':
+        if (finAcked) this.enterTimeWait(now, 'RFC 9293 §3.10.7.4 — CLOSING: our FIN acknowledged → TIME-WAIT');
+        return; // otherwise "ignore the segment"
+      case 'LAST-ACK':
+        if (finAcked) this.enterClosed('RFC 9293 §3.10.7.4 — LAST-ACK: our FIN acknowledged → CLOSED');
+        return;
+      default:
+        break;
+    }
+
+    this.processUrgText(seg, seq, payload, fin, now);
+  }
+
+  /** Sixth, seventh and eighth steps of RFC 9293 §3.10.7.4: URG, segment text, FIN. */
+  private processUrgText(seg: TcpSegment, seq: number, payload: Uint8Array, fin: boolean, now: number): void {
+    // Sixth, check the URG bit.
+    if (seg.flags & URG && canReceiveText(this.state)) {
+      const up = seqAdd(seg.seq, seg.urgent);
+      if (seqGt(up, this.rcvUp)) this.rcvUp = up;
+    }
+    // Seventh, process the segment text.
+    if (payload.length > 0) {
+      if (canReceiveText(this.state)) {
+        if (seq === this.rcvNxt) {
+          this.deliver(payload);
+          this.requestAck('RFC 9293 §3.10.7.4 — text accepted → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+        } else {
+          this.reassembler.insert(seq, payload);
+          this.requestAck('RFC 9293 §3.10.7.4 / RFC 5681 §4.2 — out-of-order text held → immediate duplicate ACK');
+        }
+      } else {
+        this.stats.droppedSegments++; // "This should not occur since a FIN has been received"
+      }
+    }
+    // Eighth, check the FIN bit.
+    if (fin) {
+      const finAt = seqAdd(seq, payload.length);
+      if (this.finReceived) {
+        if (this.state === 'TIME-WAIT') this.timeWaitAt = now + 2 * this.config.msl;
+        this.requestAck('RFC 9293 §3.10.7.4 — FIN again: acknowledge, remain in state');
+      } else if (finAt === this.rcvNxt) {
+        this.processFin(now);
+      } else {
+        this.reassembler.finSeq = finAt; // held until the hole before it fills
+      }
+    } else if (!this.finReceived && this.reassembler.finSeq === this.rcvNxt) {
+      this.processFin(now);
+    }
+  }
+
+  /** Accept in-order bytes, then any held bytes they make contiguous. */
+  private deliver(payload: Uint8Array): void {
+    this.receiveBuffer.push(payload);
+    this.rcvNxt = seqAdd(this.rcvNxt, payload.length);
+    this.stats.bytesReceived += payload.length;
+    if (!this.reassembler.isEmpty) {
+      for (const piece of this.reassembler.take(this.rcvNxt)) {
+        this.receiveBuffer.push(piece);
+        this.rcvNxt = seqAdd(this.rcvNxt, piece.length);
+        this.stats.bytesReceived += piece.length;
+      }
+    }
+    this.emitOnce('readable');
+  }
+
+  /** RFC 9293 §3.10.7.4 eighth step, for a FIN at RCV.NXT. */
+  private processFin(now: number): void {
+    this.finReceived = true;
+    this.reassembler.finSeq = undefined;
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.requestAck('RFC 9293 §3.10.7.4 — FIN: advance RCV.NXT over it and acknowledge');
+    this.emit({ type: 'eof' });
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.setState('CLOSE-WAIT', 'RFC 9293 §3.10.7.4 — ESTABLISHED: FIN → CLOSE-WAIT');
+        break;
+      case 'FIN-WAIT-1':
+        if (this.finSeq !== undefined && seqGt(this.sndUna, this.finSeq)) {
+          this.enterTimeWait(now, 'RFC 9293 §3.10.7.4 — FIN-WAIT-1: FIN and our FIN acknowledged → TIME-WAIT');
+        } else {
+          this.setState('CLOSING', 'RFC 9293 §3.10.7.4 — FIN-WAIT-1: FIN, ours not yet acknowledged → CLOSING');
+        }
+        break;
+      case 'FIN-WAIT-2':
+        this.enterTimeWait(now, 'RFC 9293 §3.10.7.4 — FIN-WAIT-2: FIN → TIME-WAIT');
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Table 6 of RFC 9293 §3.10.7.4. */
+  private acceptable(seq: number, len: number, wnd: number): boolean {
+    const nxt = this.rcvNxt;
+    if (len === 0) {
+      if (wnd === 0) return seq === nxt;
+      return seqLe(nxt, seq) && seqLt(seq, seqAdd(nxt, wnd));
+    }
+    if (wnd === 0) return false;
+    const end = seqAdd(nxt, wnd);
+    return (seqLe(nxt, seq) && seqLt(seq, end)) || (seqLe(nxt, seqAdd(seq, len - 1)) && seqLt(seqAdd(seq, len - 1), end));
+  }
+
+  /** A RST that passed RFC 5961's exact-match check, per state (RFC 9293 §3.10.7.4 second step). */
+  private onValidReset(): void {
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+        if (this.passive) {
+          this.returnToListen('RFC 9293 §3.10.7.4 — SYN-RECEIVED (passive): RST → return to LISTEN');
+        } else {
+          this.fail('ECONNREFUSED', 'RFC 9293 §3.10.7.4 — SYN-RECEIVED (active): RST → connection refused, CLOSED');
+        }
+        return;
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        this.fail('ECONNRESET', 'RFC 9293 §3.10.7.4 — RST: connection reset, flush queues, CLOSED');
+        return;
+      case 'TIME-WAIT':
+        if (this.config.rfc1337) return; // RFC 1337 §3 fix (1): ignore RSTs in TIME-WAIT
+        this.enterClosed('RFC 9293 §3.10.7.4 — TIME-WAIT: RST → CLOSED');
+        return;
+      default:
+        this.enterClosed(`RFC 9293 §3.10.7.4 — ${this.state}: RST → CLOSED`);
+    }
+  }
+
+  /** SND.UNA < ack ≤ SND.NXT: new data (or our SYN/FIN) acknowledged. */
+  private onAckAdvance(ack: number, now: number): void {
+    this.sndUna = ack;
+    const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.sndBufSeq), this.sendBuffer.length));
+    if (dataAcked > 0) {
+      this.sendBuffer.consume(dataAcked);
+      this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
+      this.stats.bytesAcked += dataAcked;
+      this.emitOnce('writable');
+    } else if (seqGt(ack, this.sndBufSeq)) {
+      this.sndBufSeq = ack; // our SYN was acknowledged
+    }
+    if (this.rtxNxt !== undefined && seqGe(ack, this.rtxNxt)) this.rtxNxt = seqLt(ack, this.sndNxt) ? ack : undefined;
+    // RFC 6298 §3 (Karn): time only segments never retransmitted.
+    if (this.rttTimedEnd !== undefined && seqGe(ack, this.rttTimedEnd)) {
+      this.rtt.sample(now - this.rttTimedAt);
+      this.rttTimedEnd = undefined;
+    }
+    this.retries = 0;
+    if (dataAcked > 0) this.cc.onAck(dataAcked, this.sndMss, now);
+    // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
+    this.rtoAt = this.sndUna === this.sndNxt ? undefined : now + this.rtt.rto;
+    if (this.sndUna === this.sndNxt && this.sendBuffer.length === 0) this.emit({ type: 'drained' });
+  }
+
+  // ───────────────────────────── output ─────────────────────────────
+
+  /** The next segment to send, or undefined when there is nothing (more) to send now. */
+  pollTransmit(now: number): TcpSegment | undefined {
+    const control = this.controlQueue.shift();
+    if (control !== undefined) {
+      this.lastTransmitRule = control.rule;
+      this.stats.segmentsSent++;
+      return control.seg;
+    }
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return undefined;
+    if (this.synPending) {
+      this.synPending = false;
+      const synAck = this.state !== 'SYN-SENT';
+      const seg = this.segment(this.iss, synAck ? SYN | ACK : SYN, EMPTY, { mss: this.rcvMss });
+      if (!this.synRetransmitted && this.rttTimedEnd === undefined) {
+        this.rttTimedEnd = seqAdd(this.iss, 1);
+        this.rttTimedAt = now;
+      }
+      this.armRto(now);
+      this.ackNow = false;
+      this.lastTransmitRule = synAck
+        ? 'RFC 9293 §3.10.7.2 — SYN-RECEIVED: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>'
+        : 'RFC 9293 §3.10.1 — SYN-SENT: <SEQ=ISS><CTL=SYN>';
+      if (this.synRule !== '') this.lastTransmitRule = this.synRule;
+      this.synRule = '';
+      this.stats.segmentsSent++;
+      return seg;
+    }
+    if (this.state === 'SYN-SENT') return undefined;
+    const data = this.state !== 'SYN-RECEIVED' && this.state !== 'TIME-WAIT' ? this.nextDataSegment(now) : undefined;
+    if (data !== undefined) {
+      this.stats.segmentsSent++;
+      return data;
+    }
+    if (this.probeNow) {
+      this.probeNow = false;
+      // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17 zero-window probe; like Linux, an already-acknowledged
+      // sequence number, so the peer must answer with an ACK carrying its window and no data is at risk.
+      this.ackNow = false;
+      this.lastTransmitRule = 'RFC 9293 §3.8.6.1 — zero window: persist timer fired, send window probe';
+      this.stats.segmentsSent++;
+      return this.segment(seqAdd(this.sndUna, -1), ACK, EMPTY);
+    }
+    if (this.ackNow) {
+      this.ackNow = false;
+      this.lastTransmitRule = this.ackRule;
+      this.stats.segmentsSent++;
+      return this.segment(this.sndNxt, ACK, EMPTY);
+    }
+    return undefined;
+  }
+
+  /** Retransmission after an RTO, then new data, then our FIN — within the peer's and cwnd's window. */
+  private nextDataSegment(now: number): TcpSegment | undefined {
+    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    const mss = this.sndMss;
+    if (this.rtxNxt !== undefined) {
+      const flight = seqDiff(this.rtxNxt, this.sndUna);
+      if (flight > 0 && flight >= this.cc.cwnd) return undefined;
+      const start = this.rtxNxt;
+      const len = Math.max(0, Math.min(mss, seqDiff(dataEnd, start), seqDiff(this.sndNxt, start)));
+      let flags = ACK;
+      let next = seqAdd(start, len);
+      if (this.finSeq !== undefined && next === this.finSeq && seqLt(next, this.sndNxt)) {
+        flags |= FIN;
+        next = seqAdd(next, 1);
+      }
+      if (len === 0 && !(flags & FIN)) {
+        this.rtxNxt = undefined;
+        return undefined;
+      }
+      if (len > 0 && seqAdd(start, len) === dataEnd) flags |= PSH;
+      const payload = len > 0 ? this.sendBuffer.read(seqDiff(start, this.sndBufSeq), len) : EMPTY;
+      this.rtxNxt = seqLt(next, this.sndNxt) ? next : undefined;
+      this.stats.retransmits++;
+      this.ackNow = false;
+      this.lastTransmitRule = 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — retransmission timeout: resend from SND.UNA';
+      return this.segment(start, flags, payload);
+    }
+    const inFlight = seqDiff(this.sndNxt, this.sndUna);
+    const window = Math.min(this.sndWnd, this.cc.cwnd);
+    const usable = window - inFlight;
+    const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
+    let len = Math.min(unsent, mss, Math.max(0, usable));
+    if (len > 0 && len < Math.min(unsent, mss) && inFlight > 0 && len < this.maxSndWnd / 2) {
+      // RFC 9293 §3.8.6.2.1 sender-side SWS avoidance: wait for the window to open further.
+      len = 0;
+    }
+    const finDue = this.finQueued && this.finSeq === undefined && seqAdd(this.sndNxt, len) === dataEnd;
+    if (len === 0 && !finDue) {
+      if (unsent > 0 && this.sndWnd === 0 && inFlight === 0) this.armPersist(now);
+      return undefined;
+    }
+    let flags = ACK;
+    if (len > 0 && seqAdd(this.sndNxt, len) === dataEnd) flags |= PSH;
+    const payload = len > 0 ? this.sendBuffer.read(seqDiff(this.sndNxt, this.sndBufSeq), len) : EMPTY;
+    const seq = this.sndNxt;
+    let urgent = 0;
+    if (seqGt(this.sndUp, seq) && seqGe(seqAdd(this.sndBufSeq, this.sendBuffer.length), this.sndUp)) {
+      // RFC 9293 §3.8.5: the urgent pointer points to the octet following the urgent data.
+      flags |= URG;
+      urgent = Math.min(0xffff, seqDiff(this.sndUp, seq));
+    }
+    this.sndNxt = seqAdd(this.sndNxt, len);
+    this.stats.bytesSent += len;
+    this.lastTransmitRule = 'RFC 9293 §3.10.2 — send queued data within the send window, ACK piggybacked';
+    if (finDue) {
+      flags |= FIN;
+      this.finSeq = this.sndNxt;
+      this.sndNxt = seqAdd(this.sndNxt, 1);
+      this.lastTransmitRule =
+        this.state === 'LAST-ACK'
+          ? 'RFC 9293 §3.10.4 — CLOSE in CLOSE-WAIT: after queued data, send FIN'
+          : 'RFC 9293 §3.10.4 — CLOSE: after queued data, send FIN';
+    }
+    if (this.rttTimedEnd === undefined) {
+      this.rttTimedEnd = this.sndNxt;
+      this.rttTimedAt = now;
+    }
+    this.armRto(now);
+    this.ackNow = false;
+    const seg = this.segment(seq, flags, payload);
+    seg.urgent = urgent;
+    return seg;
+  }
+
+  /** Build a segment from this TCB; ACK-bearing segments carry RCV.NXT and our window. */
+  private segment(seq: number, flags: number, payload: Uint8Array, options: TcpOptions = NO_OPTIONS): TcpSegment {
+    const withAck = (flags & ACK) !== 0;
+    return {
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq: seq >>> 0,
+      ack: withAck ? this.rcvNxt : 0,
+      flags,
+      window: flags & RST ? 0 : this.advertiseWindow(),
+      urgent: 0,
+      options,
+      payload,
+    };
+  }
+
+  /** Free receive-buffer space, as a window (unscaled: capped at 65535 until RFC 7323 scaling). */
+  private freeWindow(): number {
+    return Math.max(0, Math.min(MAX_UNSCALED_WINDOW, this.config.receiveBufferSize - this.receiveBuffer.length));
+  }
+
+  /**
+   * The window to put in an outgoing segment. RFC 9293 §3.8.6.2.2 receiver SWS avoidance: move the
+   * right edge only by at least min(buffer/2, MSS); never move it left (§3.8.6: "the total of RCV.NXT
+   * and RCV.WND should not be reduced").
+   */
+  private advertiseWindow(): number {
+    if (!this.haveIrs) return this.freeWindow();
+    const right = seqAdd(this.rcvNxt, this.freeWindow());
+    if (seqGt(right, this.rcvAdvRight)) {
+      const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
+      if (seqDiff(right, this.rcvAdvRight) >= threshold || this.rcvWnd === 0 && this.freeWindow() >= threshold) {
+        this.rcvAdvRight = right;
+      }
+    }
+    return this.rcvWnd;
+  }
+
+  /** After the user reads: send a window update if the window opened by enough (RFC 9293 §3.8.6.2.2). */
+  private maybeWindowUpdate(): void {
+    if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'SYN-SENT') return;
+    const right = seqAdd(this.rcvNxt, this.freeWindow());
+    const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
+    if (seqDiff(right, this.rcvAdvRight) >= threshold) {
+      this.requestAck('RFC 9293 §3.8.6.2.2 — receive window opened by ≥ min(RCV.BUFF/2, MSS): send window update');
+    }
+  }
+
+  // ───────────────────────────── timers (RFC 9293 §3.10.8) ─────────────────────────────
+
+  /** The earliest time at which {@link handleTimeout} must be called, if any. */
+  pollTimeout(): number | undefined {
+    let t = this.rtoAt;
+    if (this.timeWaitAt !== undefined && (t === undefined || this.timeWaitAt < t)) t = this.timeWaitAt;
+    if (this.persistAt !== undefined && (t === undefined || this.persistAt < t)) t = this.persistAt;
+    return t;
+  }
+
+  /** Run every timer due at `now`. */
+  handleTimeout(now: number): void {
+    if (this.timeWaitAt !== undefined && now >= this.timeWaitAt) {
+      this.timeWaitAt = undefined;
+      this.enterClosed('RFC 9293 §3.10.8 — TIME-WAIT timeout (2×MSL): delete TCB, CLOSED');
+      return;
+    }
+    if (this.rtoAt !== undefined && now >= this.rtoAt) this.onRetransmitTimeout(now);
+    if (this.persistAt !== undefined && now >= this.persistAt) {
+      this.persistBackoff++;
+      this.probeNow = true;
+      this.persistAt = now + this.persistInterval();
+    }
+  }
+
+  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5.4–5.6. */
+  private onRetransmitTimeout(now: number): void {
+    this.rtoAt = undefined;
+    if (this.sndUna === this.sndNxt && !this.synPending) return;
+    this.retries++;
+    this.stats.rtoCount++;
+    const synUnacked = this.sndUna === this.iss;
+    const limit =
+      this.state === 'SYN-SENT'
+        ? this.config.synRetries
+        : this.state === 'SYN-RECEIVED' && this.passive
+          ? this.config.synAckRetries
+          : synUnacked
+            ? this.config.synRetries
+            : this.config.dataRetries;
+    if (this.retries > limit) {
+      if (this.state === 'SYN-RECEIVED' && this.passive) {
+        // The embryonic connection was never reported to a user; drop it quietly as Linux does.
+        this.enterClosed('RFC 9293 §3.10.8 — SYN,ACK retransmissions exhausted: drop embryonic connection');
+      } else {
+        this.fail('ETIMEDOUT', 'RFC 9293 §3.8.3 / RFC 1122 §4.2.3.5 — retransmissions exhausted (R2): abort');
+      }
+      return;
+    }
+    this.cc.onRetransmitTimeout(seqDiff(this.sndNxt, this.sndUna), this.sndMss, now);
+    this.rtt.backOff(); // RFC 6298 §5.5
+    this.rttTimedEnd = undefined; // Karn's rule
+    if (synUnacked) {
+      this.synPending = true;
+      this.synRule = `RFC 6298 §5.4 — retransmission timeout: resend ${this.state === 'SYN-SENT' ? 'SYN' : 'SYN,ACK'}`;
+      this.synRetransmitted = true;
+      if (seqGt(this.sndNxt, seqAdd(this.iss, 1))) this.rtxNxt = seqAdd(this.iss, 1);
+    } else {
+      this.rtxNxt = this.sndUna;
+    }
+    this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.6
+  }
+
+  private armRto(now: number): void {
+    if (this.rtoAt === undefined) this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.1
+    this.persistAt = undefined;
+  }
+
+  private persistInterval(): number {
+    return Math.min(this.config.maxPersistInterval, this.rtt.rto * 2 ** this.persistBackoff);
+  }
+
+  private armPersist(now: number): void {
+    if (this.persistAt === undefined && this.rtoAt === undefined) {
+      this.persistBackoff = 0;
+      this.persistAt = now + this.persistInterval();
+    }
+  }
+
+  /** A window update arrived: stop probing once the window is open. */
+  private updatePersist(now: number): void {
+    void now;
+    if (this.sndWnd > 0) {
+      this.persistAt = undefined;
+      this.persistBackoff = 0;
+    }
+  }
+
+  // ───────────────────────────── events and state ─────────────────────────────
+
+  /** The next notification for the user, if any. */
+  pollEvent(): ConnectionEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Whether notifications are waiting. */
+  get hasEvents(): boolean {
+    return this.events.length > 0;
+  }
+
+  private emit(ev: ConnectionEvent): void {
+    this.events.push(ev);
+  }
+
+  private emitOnce(type: 'readable' | 'writable'): void {
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.type === type) return;
+    this.events.push({ type });
+  }
+
+  private setState(to: TcpState, rule: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.emit({ type: 'state', from, to, rule });
+  }
+
+  private enterEstablished(rule: string): void {
+    this.setState('ESTABLISHED', rule);
+    if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5.7
+    this.emit({ type: 'established' });
+    // Text and FIN that came with the SYN were held; process them now.
+    if (!this.reassembler.isEmpty || this.reassembler.finSeq !== undefined) {
+      const pieces = this.reassembler.take(this.rcvNxt);
+      if (pieces.length > 0) {
+        for (const p of pieces) this.deliver(p);
+        this.requestAck('RFC 9293 §3.10.7.2 — text queued with the SYN, processed in ESTABLISHED');
+      }
+    }
+    if (this.closeAfterEstablished) {
+      this.closeAfterEstablished = false;
+      this.finQueued = true;
+      this.setState('FIN-WAIT-1', 'RFC 9293 §3.10.4 — CLOSE queued in SYN-RECEIVED: now ESTABLISHED, enter FIN-WAIT-1');
+    }
+  }
+
+  private enterTimeWait(now: number, rule: string): void {
+    this.setState('TIME-WAIT', rule);
+    // "start the time-wait timer, turn off the other timers"
+    this.timeWaitAt = now + 2 * this.config.msl;
+    this.rtoAt = undefined;
+    this.persistAt = undefined;
+    this.rtxNxt = undefined;
+  }
+
+  private enterClosed(rule: string): void {
+    this.setState('CLOSED', rule);
+    this.rtoAt = undefined;
+    this.persistAt = undefined;
+    this.timeWaitAt = undefined;
+    this.synPending = false;
+    this.rtxNxt = undefined;
+    this.ackNow = false;
+    this.probeNow = false;
+    this.deleted = true;
+    this.emit({ type: 'closed' });
+  }
+
+  /** End the connection with an error reported to the user. */
+  private fail(code: TcpErrorCode, rule: string): void {
+    this.flushQueues();
+    this.emit({ type: 'error', code, rule });
+    this.enterClosed(rule);
+  }
+
+  /** Passive SYN-RECEIVED goes back to LISTEN, forgetting the peer (RFC 9293 §3.10.7.4). */
+  private returnToListen(rule: string): void {
+    this.flushQueues();
+    this.rtoAt = undefined;
+    this.synPending = false;
+    this.ackNow = false;
+    this.remoteAddress = '';
+    this.remotePort = 0;
+    this.finReceived = false;
+    this.setState('LISTEN', rule);
+  }
+
+  private flushQueues(): void {
+    this.sendBuffer.clear();
+    this.receiveBuffer.clear();
+    this.reassembler.clear();
+    this.controlQueue.length = 0;
+    this.rtxNxt = undefined;
+    this.finQueued = false;
+  }
+
+  private selectIss(now: number): void {
+    if (this.fixedIss !== undefined) this.iss = this.fixedIss >>> 0;
+    else if (this.isnKey !== undefined) this.iss = rfc6528Isn(this.isnKey, this.tuple, now);
+    else throw new Error('Connection needs an isnKey or a fixed iss');
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1); // the SYN occupies ISS
+    this.sndBufSeq = seqAdd(this.iss, 1);
+    this.sndUp = this.iss;
+  }
+
+  /** RFC 9293 §3.7.1 / RFC 6691: SendMSS = min(peer's MSS option or 536, what our path carries). */
+  private applyPeerMss(options: TcpOptions): void {
+    const peer = options.mss !== undefined && options.mss > 0 ? options.mss : DEFAULT_PEER_MSS;
+    this.sndMss = Math.max(1, Math.min(peer, this.pathMss));
+  }
+
+  /** Text and FIN that arrive with a SYN wait until ESTABLISHED (RFC 9293 §3.10.7.2, §3.10.7.3). */
+  private holdForLater(seq: number, payload: Uint8Array, fin: boolean): void {
+    const room = this.freeWindow();
+    const data = payload.length > room ? payload.subarray(0, room) : payload;
+    if (data.length > 0) this.reassembler.insert(seq, data);
+    if (fin && data.length === payload.length) this.reassembler.finSeq = seqAdd(seq, data.length);
+  }
+
+  private requestAck(rule: string): void {
+    this.ackNow = true;
+    this.ackRule = rule;
+  }
+
+  private queueControl(seg: TcpSegment, rule: string): void {
+    this.controlQueue.push({ seg, rule });
+  }
+
+  /** RFC 5961 §7: challenge ACKs, at most `challengeAckLimit` per second. */
+  private challengeAck(now: number, rule: string): void {
+    if (now - this.challengeWindowStart >= 1000) {
+      this.challengeWindowStart = now;
+      this.challengeCount = 0;
+    }
+    if (this.challengeCount >= this.config.challengeAckLimit) {
+      this.stats.challengeAcksSuppressed++;
+      return;
+    }
+    this.challengeCount++;
+    this.stats.challengeAcks++;
+    this.requestAck(rule);
+  }
+
+  /** Highest sequence number sent so far (for invariants and tests). */
+  get sndMax(): number {
+    return seqMax(this.sndNxt, this.sndUna);
+  }
+}
