@@ -170,6 +170,11 @@ export class Connection {
   private readonly events: ConnectionEvent[] = [];
   private readonly isnKey: Uint8Array | undefined;
   private readonly fixedIss: number | undefined;
+  /**
+   * Observer called synchronously at every state change, in causal order with the segments (for
+   * tracing; it must not call back into the connection). User code should use {@link pollEvent}.
+   */
+  onStateChange: ((from: TcpState, to: TcpState, rule: string) => void) | undefined;
   /** The rule that produced the segment most recently returned by {@link pollTransmit}. */
   lastTransmitRule = '';
 
@@ -1132,6 +1137,7 @@ export class Connection {
     const from = this.state;
     if (from === to) return;
     this.state = to;
+    this.onStateChange?.(from, to, rule);
     this.emit({ type: 'state', from, to, rule });
   }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { demoJsonLines, formatDemo } from './demo-format.js';
+import { SCENARIOS, runDemo } from './demo-scenarios.js';
+
+const USAGE = `usage: synack <command> [options]
+
+commands:
+  demo <scenario> [--seed N] [--json] [--explain]
+      Run a scenario on the simulated network and print its trace.
+      scenarios: ${Object.keys(SCENARIOS).join(', ')}
+  help
+      Show this text.`;
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--') && VALUE_FLAGS.has(a.slice(2))) flags.set(a.slice(2), argv[++i]!);
+      else flags.set(a.slice(2), true);
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, flags };
+}
+
+const VALUE_FLAGS = new Set(['seed']);
+
+function fail(message: string): never {
+  process.stderr.write(`synack: ${message}\n`);
+  process.exit(2);
+}
+
+function demo(args: Parsed): void {
+  const name = args.positional[1];
+  if (name === undefined) fail(`demo needs a scenario: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (SCENARIOS[name] === undefined) fail(`unknown scenario '${name}'; one of: ${Object.keys(SCENARIOS).join(', ')}`);
+  for (const k of args.flags.keys()) if (!['seed', 'json', 'explain'].includes(k)) fail(`unknown option --${k}`);
+  const seedFlag = args.flags.get('seed');
+  const seed = seedFlag === undefined ? 1 : Number(seedFlag);
+  if (!Number.isInteger(seed)) fail(`--seed needs an integer`);
+  const run = runDemo(name, { seed });
+  const out = args.flags.has('json') ? demoJsonLines(run) : formatDemo(run, { explain: args.flags.has('explain') });
+  process.stdout.write(out + '\n');
+}
+
+function main(argv: string[]): void {
+  const args = parseArgs(argv);
+  switch (args.positional[0]) {
+    case 'demo':
+      return demo(args);
+    case undefined:
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return;
+    default:
+      fail(`unknown command '${args.positional[0]}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2));
