@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runDemo, type DemoEvent } from '../../src/cli/demo-scenarios.js';
+
+type Seg = Extract<DemoEvent, { flags: string }>;
+
+const sends = (events: DemoEvent[]): Seg[] => events.filter((e): e is Seg => e.type === 'send');
+const states = (events: DemoEvent[], host: string): string[] => {
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.type !== 'state' || e.host !== host) continue;
+    if (out.length === 0) out.push(e.from);
+    out.push(e.to);
+  }
+  return out;
+};
+const u32 = (n: number): number => n >>> 0;
+
+test('handshake: exactly the three segments of RFC 9293 Figure 6 with its arithmetic', () => {
+  const { events } = runDemo('handshake');
+  const segs = sends(events);
+  assert.deepEqual(
+    segs.map((s) => `${s.host} ${s.flags}`),
+    ['client SYN', 'server SYN,ACK', 'client ACK'],
+  );
+  const [syn, synAck, ack] = segs as [Seg, Seg, Seg];
+  const x = syn.seq;
+  const y = synAck.seq;
+  assert.equal(synAck.ack, u32(x + 1)); // SYN,ACK seq=y ack=x+1
+  assert.equal(ack.seq, u32(x + 1)); // ACK seq=x+1 ack=y+1
+  assert.equal(ack.ack, u32(y + 1));
+  assert.deepEqual(states(events, 'client'), ['CLOSED', 'SYN-SENT', 'ESTABLISHED']);
+  assert.deepEqual(states(events, 'server'), ['CLOSED', 'LISTEN', 'SYN-RECEIVED', 'ESTABLISHED']);
+});
+
+test('close: the four segments of Figure 12; TIME-WAIT lasts 2×MSL = 60 s', () => {
+  const { events } = runDemo('close');
+  const segs = sends(events).slice(3);
+  assert.deepEqual(
+    segs.map((s) => `${s.host} ${s.flags}`),
+    ['client FIN,ACK', 'server ACK', 'server FIN,ACK', 'client ACK'],
+  );
+  const [fin1, ack1, fin2, ack2] = segs as [Seg, Seg, Seg, Seg];
+  assert.equal(ack1.ack, u32(fin1.seq + 1));
+  assert.equal(fin2.ack, u32(fin1.seq + 1));
+  assert.equal(ack2.ack, u32(fin2.seq + 1));
+  assert.deepEqual(states(events, 'client'), ['CLOSED', 'SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
+  assert.deepEqual(states(events, 'server'), ['CLOSED', 'LISTEN', 'SYN-RECEIVED', 'ESTABLISHED', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSED']);
+  const tw = events.filter((e) => e.type === 'state' && e.host === 'client' && (e.to === 'TIME-WAIT' || e.from === 'TIME-WAIT'));
+  assert.equal(tw.length, 2);
+  assert.equal(tw[1]!.t - tw[0]!.t, 60_000);
+});
+
+test('simultaneous-open: the four segments of Figure 7, both ends SYN-SENT → SYN-RECEIVED → ESTABLISHED', () => {
+  const { events } = runDemo('simultaneous-open');
+  const segs = sends(events);
+  assert.deepEqual(segs.map((s) => s.flags).sort(), ['SYN', 'SYN', 'SYN,ACK', 'SYN,ACK']);
+  const c = segs.filter((s) => s.host === 'client');
+  const s = segs.filter((x) => x.host === 'server');
+  assert.equal(c[1]!.seq, c[0]!.seq); // the SYN,ACK repeats the SYN's sequence number
+  assert.equal(c[1]!.ack, u32(s[0]!.seq + 1));
+  assert.equal(s[1]!.ack, u32(c[0]!.seq + 1));
+  for (const host of ['client', 'server']) {
+    assert.deepEqual(states(events, host), ['CLOSED', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED']);
+  }
+});
+
+test('simultaneous-close: the four segments of Figure 13, both ends FIN-WAIT-1 → CLOSING → TIME-WAIT → CLOSED', () => {
+  const { events } = runDemo('simultaneous-close');
+  const segs = sends(events).slice(3);
+  assert.deepEqual(segs.map((s) => s.flags).sort(), ['ACK', 'ACK', 'FIN,ACK', 'FIN,ACK']);
+  for (const host of ['client', 'server']) {
+    assert.deepEqual(states(events, host).slice(-4), ['FIN-WAIT-1', 'CLOSING', 'TIME-WAIT', 'CLOSED']);
+  }
+});
+
+test('half-close: the server sends after the client FIN; the client ACKs it in FIN-WAIT-2', () => {
+  const { events } = runDemo('half-close');
+  const data = sends(events).find((s) => s.host === 'server' && s.len > 0)!;
+  assert.ok(data);
+  const i = events.indexOf(data);
+  const clientAck = events.slice(i).find((e) => e.type === 'send' && e.host === 'client') as Seg;
+  assert.equal(clientAck.ack, u32(data.seq + data.len));
+  const clientStateAtAck = states(events.slice(0, events.indexOf(clientAck)), 'client').at(-1);
+  assert.equal(clientStateAtAck, 'FIN-WAIT-2');
+  assert.deepEqual(states(events, 'server').slice(-4), ['ESTABLISHED', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSED']);
+  assert.deepEqual(states(events, 'client').slice(-4), ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
+});
+
+test('refused: RST,ACK with seq 0 and ack x+1 (RFC 9293 §3.10.7.1), ECONNREFUSED', () => {
+  const { events } = runDemo('refused');
+  const [syn, rst] = sends(events) as [Seg, Seg];
+  assert.equal(syn.flags, 'SYN');
+  assert.equal(rst.flags, 'RST,ACK');
+  assert.equal(rst.seq, 0);
+  assert.equal(rst.ack, u32(syn.seq + 1));
+  assert.ok(events.some((e) => e.type === 'error' && e.code === 'ECONNREFUSED'));
+  assert.deepEqual(states(events, 'client'), ['CLOSED', 'SYN-SENT', 'CLOSED']);
+});
+
+test('lost-syn: the resent SYN has the same seq, one RTO (1 s) later', () => {
+  const { events } = runDemo('lost-syn');
+  const syns = sends(events).filter((s) => s.flags === 'SYN');
+  assert.equal(syns.length, 2);
+  assert.equal(syns[1]!.seq, syns[0]!.seq);
+  assert.equal(syns[1]!.t - syns[0]!.t, 1000);
+  assert.ok(events.some((e) => e.type === 'lost' && e.flags === 'SYN'));
+  assert.deepEqual(states(events, 'client'), ['CLOSED', 'SYN-SENT', 'ESTABLISHED']);
+});
+
+test('same seed, same run; another seed changes the ISNs', () => {
+  const a = JSON.stringify(runDemo('close', { seed: 5 }).events);
+  const b = JSON.stringify(runDemo('close', { seed: 5 }).events);
+  const c = JSON.stringify(runDemo('close', { seed: 6 }).events);
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+test('synack demo handshake --json prints the required JSON lines', () => {
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const out = execFileSync(process.execPath, [main, 'demo', 'handshake', '--json'], { encoding: 'utf8' });
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(lines.some((l) => l.type === 'state' && l.host === 'client' && l.from === 'CLOSED' && l.to === 'SYN-SENT'));
+  const syn = lines.find((l) => l.type === 'send' && l.flags === 'SYN')!;
+  for (const k of ['t', 'host', 'seq', 'ack', 'len', 'win']) assert.ok(k in syn, `send line has ${k}`);
+  assert.ok(lines.some((l) => l.type === 'recv' && l.host === 'server' && l.flags === 'SYN'));
+});
+
+test('synack rejects unknown scenarios and options with a message', () => {
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  assert.throws(() => execFileSync(process.execPath, [main, 'demo', 'nope'], { stdio: 'pipe' }), /unknown scenario/);
+  assert.throws(() => execFileSync(process.execPath, [main, 'demo', 'handshake', '--bogus'], { stdio: 'pipe' }), /unknown option/);
+});
