@@ -1,0 +1,26 @@
+/**
+ * synack: a TCP/IP stack in pure TypeScript.
+ *
+ * Layers, bottom up: `wire` (bytes ⇄ headers), `tcp` (the sans-IO engine), `stack` (demux, listeners,
+ * timers, routes), `socket` (node:net-compatible sockets), `link` (the simulated network) and `sim`
+ * (hosts on it).
+ * @module
+ */
+export * as wire from './wire/index.js';
+export { Connection, type ConnectionParams, type ConnectionStatus, type ConnectionStats } from './tcp/connection.js';
+export { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp/config.js';
+export type { ConnectionEvent } from './tcp/events.js';
+export { TcpCallError, type TcpErrorCode, type TcpCallErrorCode } from './tcp/errors.js';
+export type { TcpState } from './tcp/state.js';
+export { RenoSlowStart, type CongestionControl } from './tcp/congestion.js';
+export { rfc6528Isn, type FourTuple } from './tcp/isn.js';
+export { resetForClosed } from './tcp/reset.js';
+export { Stack, type StackOptions, type StackCounters, type ConnectOptions, type ListenOptions } from './stack/stack.js';
+export { TcpHandle, TcpListener } from './stack/tcp-handle.js';
+export { StackError, type StackErrorCode } from './stack/errors.js';
+export type { Runtime } from './stack/runtime.js';
+export type { StackTraceEvent, TraceListener } from './stack/trace.js';
+export * from './link/index.js';
+export * from './socket/index.js';
+export { SimNetwork, SimHost, type SimHostOptions, type SimConnectOptions } from './sim/network.js';
+export { runDemo, SCENARIOS, type DemoEvent, type DemoRun } from './cli/demo-scenarios.js';
