@@ -28,7 +28,10 @@ export interface ConnectionParams {
   /** Largest segment the path to the peer carries (MTU minus IP and TCP headers). */
   pathMss?: number;
   config?: Partial<TcpConfig>;
-  /** Congestion controller; RFC 5681 slow start and congestion avoidance by default. */
+  /**
+   * Congestion controller; RFC 5681 slow start and congestion avoidance by default. Called again with
+   * the send MSS once the SYN exchange has fixed it (the initial window is counted in SMSS).
+   */
   congestionControl?: (mss: number, config: TcpConfig) => CongestionControl;
 }
 
@@ -157,7 +160,9 @@ export class Connection {
   private rttTimedEnd: number | undefined;
   private rttTimedAt = 0;
   private retries = 0;
-  readonly cc: CongestionControl;
+  /** Congestion controller; made again when the SYN exchange fixes SMSS (see {@link applyPeerMss}). */
+  cc: CongestionControl;
+  private readonly makeCc: (mss: number, config: TcpConfig) => CongestionControl;
 
   private rtoAt: number | undefined;
   private timeWaitAt: number | undefined;
@@ -170,6 +175,9 @@ export class Connection {
   private readonly events: ConnectionEvent[] = [];
   private readonly isnKey: Uint8Array | undefined;
   private readonly fixedIss: number | undefined;
+  /** The remote socket as given to OPEN (restored when SYN-RECEIVED returns to LISTEN). */
+  private readonly openedRemoteAddress: string;
+  private readonly openedRemotePort: number;
   /**
    * Observer called synchronously at every state change, in causal order with the segments (for
    * tracing; it must not call back into the connection). User code should use {@link pollEvent}.
@@ -198,12 +206,15 @@ export class Connection {
     this.localPort = params.localPort;
     this.remoteAddress = params.remoteAddress ?? '';
     this.remotePort = params.remotePort ?? 0;
+    this.openedRemoteAddress = this.remoteAddress;
+    this.openedRemotePort = this.remotePort;
     this.isnKey = params.isnKey;
     this.fixedIss = params.iss;
     this.rcvMss = params.mss ?? 1460;
     this.pathMss = params.pathMss ?? this.rcvMss;
     this.sndMss = Math.min(DEFAULT_PEER_MSS, this.pathMss);
     this.rtt = new RttEstimator(this.config.minRto, this.config.maxRto, this.config.initialRto);
+    this.makeCc = params.congestionControl ?? ((mss, config) => new RenoSlowStart(mss, config.initialWindowSegments));
     this.cc = params.congestionControl
       ? params.congestionControl(this.sndMss, this.config)
       : new RenoSlowStart(this.pathMss, this.config.initialWindowSegments);
@@ -265,7 +276,8 @@ export class Connection {
       default:
         throw new TcpCallError('connection closing', 'SEND');
     }
-    if (this.finQueued) throw new TcpCallError('connection closing', 'SEND');
+    // After CLOSE ("I have no more to send"), also while that CLOSE waits for ESTABLISHED (§3.10.4).
+    if (this.finQueued || this.closeAfterEstablished) throw new TcpCallError('connection closing', 'SEND');
     const room = this.config.sendBufferSize - this.sendBuffer.length;
     const n = Math.min(room, data.length);
     if (n === 0) return 0;
@@ -485,7 +497,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
-      this.applyPeerMss(seg.options);
+      this.applyPeerMss(seg.options, now);
       this.sndWnd = seg.window;
       this.maxSndWnd = seg.window;
       this.sndWl1 = seg.seq;
@@ -532,7 +544,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
-      this.applyPeerMss(seg.options);
+      this.applyPeerMss(seg.options, now);
       if (ackAcceptable) this.onAckAdvance(seg.ack, now);
       if (seqGt(this.sndUna, this.iss)) {
         this.sndWnd = seg.window;
@@ -591,7 +603,7 @@ export class Connection {
     // First, check sequence number (Table 6).
     const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
     const rcvWnd = this.rcvWnd;
-    if (!this.acceptable(seq, segLen, rcvWnd)) {
+    if (!this.acceptable(seq, segLen, rcvWnd, (f & RST) !== 0)) {
       // RCV.WND = 0: "special allowance should be made to accept valid ACKs, URGs, and RSTs".
       const zeroWindowControl = rcvWnd === 0 && seq === this.rcvNxt && !syn;
       if (!zeroWindowControl) {
@@ -678,7 +690,11 @@ export class Connection {
       return;
     }
     if (seqLt(this.sndUna, seg.ack)) {
+      const synAcked = this.sndUna === this.iss;
       this.onAckAdvance(seg.ack, now);
+      // A CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 before the handshake ended: text held from the SYN
+      // is processed once our SYN is acknowledged (RFC 9293 §3.10.7.2: "queued for processing later").
+      if (synAcked) this.releaseHeld();
     } else if (seg.ack === this.sndUna && payload.length === 0 && !fin && seg.window === this.sndWnd && this.sndNxt !== this.sndUna) {
       this.stats.duplicateAcks++;
     }
@@ -715,7 +731,14 @@ export class Connection {
       const up = seqAdd(seg.seq, seg.urgent);
       if (seqGt(up, this.rcvUp)) this.rcvUp = up;
     }
-    // Seventh, process the segment text.
+    // Seventh, process the segment text. Text held from the SYN may have been delivered on entering
+    // ESTABLISHED just now, moving RCV.NXT into this segment: "only the new parts are processed".
+    if (seqLt(seq, this.rcvNxt)) {
+      const skip = Math.min(seqDiff(this.rcvNxt, seq), payload.length);
+      payload = payload.subarray(skip);
+      seq = seqAdd(seq, skip);
+      if (seqLt(seq, this.rcvNxt)) fin = false; // the FIN, too, is old
+    }
     if (payload.length > 0) {
       if (canReceiveText(this.state)) {
         if (seq === this.rcvNxt) {
@@ -739,6 +762,8 @@ export class Connection {
         this.processFin(now);
       } else {
         this.reassembler.finSeq = finAt; // held until the hole before it fills
+        // An out-of-order segment, even a bare FIN, is answered at once (RFC 5681 §4.2).
+        this.requestAck('RFC 9293 §3.10.7.4 / RFC 5681 §4.2 — FIN beyond a hole held → immediate duplicate ACK');
       }
     } else if (!this.finReceived && this.reassembler.finSeq === this.rcvNxt) {
       this.processFin(now);
@@ -788,11 +813,15 @@ export class Connection {
   }
 
   /** Table 6 of RFC 9293 §3.10.7.4. */
-  private acceptable(seq: number, len: number, wnd: number): boolean {
+  private acceptable(seq: number, len: number, wnd: number, rst: boolean): boolean {
     const nxt = this.rcvNxt;
     if (len === 0) {
       if (wnd === 0) return seq === nxt;
-      return seqLe(nxt, seq) && seqLt(seq, seqAdd(nxt, wnd));
+      // RFC 9293 Appendix A.2: a sender that has filled our window sends its ACKs at SEQ = RCV.NXT+RCV.WND;
+      // refusing them (and ACKing in reply) lets two such peers ACK each other forever. Like Linux
+      // (tcp_sequence), accept an empty segment at the right edge. Not a RST: RFC 5961 §3.2 wants those
+      // strictly inside the window.
+      return seqLe(nxt, seq) && (rst ? seqLt(seq, seqAdd(nxt, wnd)) : seqLe(seq, seqAdd(nxt, wnd)));
     }
     if (wnd === 0) return false;
     const end = seqAdd(nxt, wnd);
@@ -938,9 +967,12 @@ export class Connection {
       // RFC 9293 §3.8.6.2.1 sender-side SWS avoidance: wait for the window to open further.
       len = 0;
     }
-    const finDue = this.finQueued && this.finSeq === undefined && seqAdd(this.sndNxt, len) === dataEnd;
+    // The FIN occupies a sequence number, so it goes only inside the peer's window (RFC 9293 §3.8.6: the
+    // window is the range of sequence numbers the receiver accepts; §3.10.7.4 trims a FIN beyond it).
+    const finNext = this.finQueued && this.finSeq === undefined && seqAdd(this.sndNxt, len) === dataEnd;
+    const finDue = finNext && seqLt(seqAdd(this.sndNxt, len), seqAdd(this.sndUna, this.sndWnd));
     if (len === 0 && !finDue) {
-      if (unsent > 0 && this.sndWnd === 0 && inFlight === 0) this.armPersist(now);
+      if ((unsent > 0 || finNext) && this.sndWnd === 0 && inFlight === 0) this.armPersist(now);
       return undefined;
     }
     let flags = ACK;
@@ -1145,18 +1177,21 @@ export class Connection {
     this.setState('ESTABLISHED', rule);
     if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5.7
     this.emit({ type: 'established' });
-    // Text and FIN that came with the SYN were held; process them now.
-    if (!this.reassembler.isEmpty || this.reassembler.finSeq !== undefined) {
-      const pieces = this.reassembler.take(this.rcvNxt);
-      if (pieces.length > 0) {
-        for (const p of pieces) this.deliver(p);
-        this.requestAck('RFC 9293 §3.10.7.2 — text queued with the SYN, processed in ESTABLISHED');
-      }
-    }
+    this.releaseHeld();
     if (this.closeAfterEstablished) {
       this.closeAfterEstablished = false;
       this.finQueued = true;
       this.setState('FIN-WAIT-1', 'RFC 9293 §3.10.4 — CLOSE queued in SYN-RECEIVED: now ESTABLISHED, enter FIN-WAIT-1');
+    }
+  }
+
+  /** Text that came with the SYN was held; process it now (a held FIN follows in the eighth step). */
+  private releaseHeld(): void {
+    if (!canReceiveText(this.state)) return;
+    const pieces = this.reassembler.take(this.rcvNxt);
+    if (pieces.length > 0) {
+      for (const p of pieces) this.deliver(p);
+      this.requestAck('RFC 9293 §3.10.7.2 — text queued with the SYN, processed once synchronized');
     }
   }
 
@@ -1195,9 +1230,19 @@ export class Connection {
     this.rtoAt = undefined;
     this.synPending = false;
     this.ackNow = false;
-    this.remoteAddress = '';
-    this.remotePort = 0;
+    // The listen's remote socket is what the OPEN specified, not the peer that was forgotten.
+    this.remoteAddress = this.openedRemoteAddress;
+    this.remotePort = this.openedRemotePort;
     this.finReceived = false;
+    this.haveIrs = false;
+    this.closeAfterEstablished = false;
+    // "the retransmission queue should be flushed": the next SYN,ACK starts a fresh RFC 6298 timer
+    // (initial RTO, no backoff, full retry budget), as for a new connection.
+    this.retries = 0;
+    this.rtt.backoff = 0;
+    this.synRetransmitted = false;
+    this.synRule = '';
+    this.rttTimedEnd = undefined;
     this.setState('LISTEN', rule);
   }
 
@@ -1221,9 +1266,13 @@ export class Connection {
   }
 
   /** RFC 9293 §3.7.1 / RFC 6691: SendMSS = min(peer's MSS option or 536, what our path carries). */
-  private applyPeerMss(options: TcpOptions): void {
+  private applyPeerMss(options: TcpOptions, now: number): void {
     const peer = options.mss !== undefined && options.mss > 0 ? options.mss : DEFAULT_PEER_MSS;
     this.sndMss = Math.max(1, Math.min(peer, this.pathMss));
+    // RFC 5681 §3.1 / RFC 6928 §2: IW is counted in SMSS-sized segments, and SMSS is known only now.
+    // If our SYN was lost, "the initial window ... MUST be one segment" (RFC 5681 §3.1).
+    this.cc = this.makeCc(this.sndMss, this.config);
+    if (this.synRetransmitted) this.cc.onRetransmitTimeout(1, this.sndMss, now);
   }
 
   /** Text and FIN that arrive with a SYN wait until ESTABLISHED (RFC 9293 §3.10.7.2, §3.10.7.3). */
