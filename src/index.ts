@@ -18,7 +18,7 @@ export { resetForClosed } from './tcp/reset.js';
 export { Stack, type StackOptions, type StackCounters, type ConnectOptions, type ListenOptions } from './stack/stack.js';
 export { TcpHandle, TcpListener } from './stack/tcp-handle.js';
 export { StackError, type StackErrorCode } from './stack/errors.js';
-export type { Runtime } from './stack/runtime.js';
+export { realRuntime, type Runtime } from './stack/runtime.js';
 export type { StackTraceEvent, TraceListener } from './stack/trace.js';
 export * from './link/index.js';
 export * from './socket/index.js';

@@ -14,3 +14,20 @@ export interface Runtime {
   /** `n` random bytes (cryptographically strong for real runtimes, seeded for simulations). */
   randomBytes(n: number): Uint8Array;
 }
+
+/**
+ * The runtime of a real process (Node or a browser): `performance.now()` for the clock, one
+ * `setTimeout` for the timer, and `crypto.getRandomValues` for randomness.
+ */
+export function realRuntime(): Runtime {
+  return {
+    now: () => performance.now(),
+    setTimer(at: number, callback: () => void): () => void {
+      const t = setTimeout(callback, Math.max(0, at - performance.now()));
+      return () => clearTimeout(t);
+    },
+    randomBytes(n: number): Uint8Array {
+      return globalThis.crypto.getRandomValues(new Uint8Array(n));
+    },
+  };
+}

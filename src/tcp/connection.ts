@@ -1049,9 +1049,12 @@ export class Connection {
   /** After the user reads: send a window update if the window opened by enough (RFC 9293 §3.8.6.2.2). */
   private maybeWindowUpdate(): void {
     if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'SYN-SENT') return;
-    const right = seqAdd(this.rcvNxt, this.freeWindow());
+    const free = this.freeWindow();
+    const advertised = this.rcvWnd;
     const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
-    if (seqDiff(right, this.rcvAdvRight) >= threshold) {
+    // A separate update only when the sender may be held back by our window: it must open by the SWS
+    // threshold and (as on Linux) at least double what is advertised. Otherwise the next ACK carries it.
+    if (free - advertised >= threshold && free >= 2 * advertised) {
       this.requestAck('RFC 9293 §3.8.6.2.2 — receive window opened by ≥ min(RCV.BUFF/2, MSS): send window update');
     }
   }
