@@ -1,47 +1,113 @@
 /**
- * The congestion controller's contract. The engine asks it for cwnd and tells it of ACKs and
- * timeouts; NewReno and CUBIC (RFC 6582, RFC 9438) plug in here. {@link RenoSlowStart} is the
- * foundation's controller: RFC 5681 slow start and congestion avoidance, with the RTO response.
+ * The congestion controller's contract. The engine owns loss detection and recovery (SACK scoreboard,
+ * RFC 6675, NewReno, RACK-TLP); a controller only decides cwnd and ssthresh from what the engine tells
+ * it. NewReno (RFC 5681/6582) and CUBIC (RFC 9438) implement it in `src/tcp/cc/`.
  */
-export interface CongestionControl {
-  /** Congestion window in bytes. */
-  readonly cwnd: number;
-  /** Slow-start threshold in bytes (Infinity until the first loss). */
-  readonly ssthresh: number;
-  /** `acked` new bytes were cumulatively acknowledged at `now`. */
-  onAck(acked: number, mss: number, now: number): void;
-  /** The retransmission timer expired with `flight` bytes outstanding. */
-  onRetransmitTimeout(flight: number, mss: number, now: number): void;
+
+/** What the engine tells a controller about one arriving acknowledgment that acknowledged new data. */
+export interface AckSample {
+  now: number;
+  /** Bytes newly acknowledged (cumulatively, plus newly SACKed bytes). */
+  acked: number;
+  /** Bytes in flight (RFC 6675 "pipe") before this ACK. */
+  inFlight: number;
+  /** Sender MSS (SMSS) in bytes. */
+  mss: number;
+  /** Smoothed RTT in ms, once known. */
+  srtt: number | undefined;
+  /** RTT measured from this ACK, if any. */
+  rtt: number | undefined;
+  /** Smallest RTT seen on the connection, if any. */
+  minRtt: number | undefined;
+  /**
+   * The sender was limited by cwnd when this data was sent (RFC 7661 §4.2: do not grow cwnd while the
+   * application or the peer's window, not cwnd, limits sending).
+   */
+  cwndLimited: boolean;
+  /** The connection is in loss recovery: cwnd must not grow (RFC 5681 §3.2, RFC 6675 §5). */
+  inRecovery: boolean;
 }
 
+export interface CongestionControl {
+  /** 'newreno', 'cubic', … as shown in stats. */
+  readonly name: string;
+  /** Congestion window in bytes. */
+  readonly cwnd: number;
+  /** Slow-start threshold in bytes (Infinity until the first congestion event). */
+  readonly ssthresh: number;
+  /** New data was acknowledged. */
+  onAck(sample: AckSample): void;
+  /**
+   * Loss detected by duplicate ACKs, SACK or RACK: the start of a recovery episode (RFC 5681 §3.2
+   * step 2, RFC 6675 §5 step 4, RFC 9438 §4.6). Sets ssthresh and cwnd for recovery.
+   */
+  onCongestionEvent(now: number, inFlight: number, mss: number): void;
+  /** The retransmission timer expired (RFC 5681 §3.1 eq. 4, cwnd = 1 SMSS; RFC 9438 §4.8). */
+  onRetransmitTimeout(now: number, inFlight: number, mss: number): void;
+  /** The recovery episode ended: the ACK covered `recover` (RFC 6582 §3.2 step 3, RFC 6675 §5). */
+  onRecoveryEnd(now: number, inFlight: number, mss: number): void;
+  /** The last congestion event proved spurious (timestamps or D-SACK): undo it (RFC 9438 §4.9). */
+  onSpuriousCongestionEvent(now: number): void;
+  /** Sending resumes after `idle` ms with nothing in flight (RFC 5681 §4.1 restart window, RFC 9438 §5.8). */
+  onIdleRestart(now: number, idle: number, rto: number, mss: number): void;
+}
+
+/** RFC 6928 §2: IW = min(N·MSS, max(2·MSS, 14600)) for N = 10; the same formula for other N. */
+export function initialWindow(mss: number, segments: number): number {
+  return Math.min(segments * mss, Math.max(2 * mss, 14600));
+}
+
+/**
+ * The foundation's controller: RFC 5681 slow start and congestion avoidance with the RTO and
+ * fast-retransmit responses. Kept as a minimal reference; NewReno and CUBIC live in `src/tcp/cc/`.
+ */
 export class RenoSlowStart implements CongestionControl {
+  readonly name = 'reno';
   cwnd: number;
   ssthresh = Infinity;
   private caAcked = 0;
 
   constructor(mss: number, initialWindowSegments: number) {
-    // RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) for 10 segments; generalised here.
-    this.cwnd = Math.min(initialWindowSegments * mss, Math.max(2 * mss, 14600));
+    this.cwnd = initialWindow(mss, initialWindowSegments);
   }
 
-  onAck(acked: number, mss: number): void {
+  onAck(s: AckSample): void {
+    if (s.inRecovery || !s.cwndLimited) return;
     if (this.cwnd < this.ssthresh) {
       // RFC 5681 §3.1: slow start, cwnd += min(N, SMSS).
-      this.cwnd += Math.min(acked, mss);
+      this.cwnd += Math.min(s.acked, s.mss);
     } else {
       // RFC 5681 §3.1: congestion avoidance, about one SMSS per RTT (byte counting).
-      this.caAcked += acked;
+      this.caAcked += s.acked;
       if (this.caAcked >= this.cwnd) {
         this.caAcked -= this.cwnd;
-        this.cwnd += mss;
+        this.cwnd += s.mss;
       }
     }
   }
 
-  onRetransmitTimeout(flight: number, mss: number): void {
+  onCongestionEvent(_now: number, inFlight: number, mss: number): void {
+    // RFC 5681 §3.2 step 2: ssthresh = max(FlightSize / 2, 2*SMSS).
+    this.ssthresh = Math.max(Math.floor(inFlight / 2), 2 * mss);
+    this.cwnd = this.ssthresh;
+    this.caAcked = 0;
+  }
+
+  onRetransmitTimeout(_now: number, inFlight: number, mss: number): void {
     // RFC 5681 §3.1 eq. (4) and LW = 1 SMSS.
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
+    this.ssthresh = Math.max(Math.floor(inFlight / 2), 2 * mss);
     this.cwnd = mss;
     this.caAcked = 0;
+  }
+
+  onRecoveryEnd(): void {
+    this.cwnd = this.ssthresh;
+  }
+
+  onSpuriousCongestionEvent(): void {}
+
+  onIdleRestart(_now: number, idle: number, rto: number, mss: number): void {
+    // RFC 5681 §4.1: RW = min(IW, cwnd) after an idle period longer than the RTO.
+    if (idle > rto) this.cwnd = Math.min(this.cwnd, initialWindow(mss, 10));
   }
 }

@@ -855,6 +855,7 @@ export class Connection {
 
   /** SND.UNA < ack ≤ SND.NXT: new data (or our SYN/FIN) acknowledged. */
   private onAckAdvance(ack: number, now: number): void {
+    const flightBefore = seqDiff(this.sndNxt, this.sndUna);
     this.sndUna = ack;
     const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.sndBufSeq), this.sendBuffer.length));
     if (dataAcked > 0) {
@@ -872,7 +873,19 @@ export class Connection {
       this.rttTimedEnd = undefined;
     }
     this.retries = 0;
-    if (dataAcked > 0) this.cc.onAck(dataAcked, this.sndMss, now);
+    if (dataAcked > 0) {
+      this.cc.onAck({
+        now,
+        acked: dataAcked,
+        inFlight: flightBefore,
+        mss: this.sndMss,
+        srtt: this.rtt.srtt,
+        rtt: undefined,
+        minRtt: undefined,
+        cwndLimited: flightBefore * 2 >= this.cc.cwnd,
+        inRecovery: false,
+      });
+    }
     // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
     this.rtoAt = this.sndUna === this.sndNxt ? undefined : now + this.rtt.rto;
     if (this.sndUna === this.sndNxt && this.sendBuffer.length === 0) this.emit({ type: 'drained' });
@@ -1108,7 +1121,7 @@ export class Connection {
       }
       return;
     }
-    this.cc.onRetransmitTimeout(seqDiff(this.sndNxt, this.sndUna), this.sndMss, now);
+    this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.sndMss);
     this.rtt.backOff(); // RFC 6298 §5.5
     this.rttTimedEnd = undefined; // Karn's rule
     if (synUnacked) {
@@ -1275,7 +1288,7 @@ export class Connection {
     // RFC 5681 §3.1 / RFC 6928 §2: IW is counted in SMSS-sized segments, and SMSS is known only now.
     // If our SYN was lost, "the initial window ... MUST be one segment" (RFC 5681 §3.1).
     this.cc = this.makeCc(this.sndMss, this.config);
-    if (this.synRetransmitted) this.cc.onRetransmitTimeout(1, this.sndMss, now);
+    if (this.synRetransmitted) this.cc.onRetransmitTimeout(now, 1, this.sndMss);
   }
 
   /** Text and FIN that arrive with a SYN wait until ESTABLISHED (RFC 9293 §3.10.7.2, §3.10.7.3). */
