@@ -1,6 +1,10 @@
-import { ACK, FIN, PSH, RST, SYN, URG, type TcpOptions, type TcpSegment } from '../wire/types.js';
+import { tcpOptionsLength } from '../wire/tcp.js';
+import { ACK, FIN, PSH, RST, SYN, URG, type SackBlock, type TcpOptions, type TcpSegment } from '../wire/types.js';
 import { resolveConfig, type TcpConfig } from './config.js';
-import { RenoSlowStart, type CongestionControl } from './congestion.js';
+import type { CongestionControl } from './congestion.js';
+import { createCongestionControl } from './cc/index.js';
+import { RackState } from './rack.js';
+import { Scoreboard, type SentSegment } from './scoreboard.js';
 import { TcpCallError, type TcpErrorCode } from './errors.js';
 import type { ConnectionEvent } from './events.js';
 import { rfc6528Isn, type FourTuple } from './isn.js';
@@ -61,6 +65,16 @@ export interface ConnectionStatus {
   rto: number;
   cwnd: number;
   ssthresh: number;
+  congestionControl: string;
+  inRecovery: boolean;
+  minRtt: number | undefined;
+  /** RFC 7323 shifts in use: the peer's (applied to its windows) and ours. */
+  sndWscale: number;
+  rcvWscale: number;
+  sackPermitted: boolean;
+  timestamps: boolean;
+  /** RFC 6675 pipe: bytes believed in flight. */
+  pipe: number;
   timers: { retransmit?: number; timeWait?: number; persist?: number };
   stats: ConnectionStats;
 }
@@ -78,6 +92,23 @@ export interface ConnectionStats {
   challengeAcksSuppressed: number;
   duplicateAcks: number;
   droppedSegments: number;
+  /** Fast-recovery episodes entered (RFC 6675 / RFC 6582). */
+  fastRecoveries: number;
+  /** SACK blocks received from the peer. */
+  sackBlocksReceived: number;
+  /** D-SACK blocks received (RFC 2883). */
+  dsacksReceived: number;
+  /** Retransmissions found unnecessary (timestamps, RFC 3522, or D-SACK). */
+  spuriousRetransmits: number;
+  /** Tail loss probes sent (RFC 8985 §7). */
+  tailLossProbes: number;
+  /** Segments marked lost by RACK (RFC 8985 §6). */
+  rackLosses: number;
+  /** Segments dropped by PAWS (RFC 7323 §5). */
+  pawsDrops: number;
+  /** ACKs that were delayed rather than sent at once. */
+  delayedAcks: number;
+  keepAlivesSent: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -85,6 +116,21 @@ const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
 /** RFC 9293 §3.7.1: without an MSS option the peer's MSS is 536 (IPv4). */
 const DEFAULT_PEER_MSS = 536;
 const MAX_UNSCALED_WINDOW = 65535;
+/** RFC 7323 §2.3: shift counts above 14 are treated as 14. */
+const MAX_WSCALE = 14;
+/** RFC 6675 §2 DupThresh. */
+const DUP_THRESH = 3;
+/** RFC 7323 §5.5: TS.Recent is invalid after 24 days of idleness. */
+const PAWS_IDLE_LIMIT = 24 * 24 * 3600 * 1000;
+/** RFC 8985 §7.2: worst-case delayed-ACK time added to the PTO when one segment is in flight. */
+const TLP_WCDELACK = 200;
+
+/** The smallest RFC 7323 shift that lets a 16-bit window field cover `buffer` bytes. */
+export function windowShiftFor(buffer: number): number {
+  let shift = 0;
+  while (shift < MAX_WSCALE && MAX_UNSCALED_WINDOW * 2 ** shift < buffer) shift++;
+  return shift;
+}
 
 /**
  * One TCP connection (TCB) per RFC 9293, sans-IO: feed it arriving segments, user calls and the
@@ -148,8 +194,64 @@ export class Connection {
   private synRetransmitted = false;
   /** Why the pending SYN is being resent ('' for the first transmission). */
   private synRule = '';
-  /** Next sequence number to retransmit after an RTO (go-back-N until SND.NXT), if recovering. */
-  private rtxNxt: number | undefined;
+  /** Sent, unacknowledged segments with their SACK/lost/retransmitted marks (RFC 6675 scoreboard). */
+  private readonly scoreboard = new Scoreboard();
+  /** In fast recovery (RFC 6675 §5 / RFC 6582) until the cumulative ACK reaches `recoveryPoint`. */
+  private inRecovery = false;
+  /** After an RTO, no new fast recovery starts below this point (RFC 6582 §3.2 "recover"). */
+  private recoveryPoint = 0;
+  private afterRto = false;
+  /** Duplicate ACKs in a row (RFC 5681 §3.2), for peers without SACK. */
+  private dupAcks = 0;
+  /** TSval of the first retransmission of the current episode, for Eifel detection (RFC 3522). */
+  private episodeRtxTsVal: number | undefined;
+  /** Send time of the last new data, for idle restart (RFC 5681 §4.1). */
+  private lastSendAt = -Infinity;
+  /** Time data last left the send queue unacknowledged, for the user timeout (RFC 5482). */
+  private unackedSince: number | undefined;
+  /** Smallest RTT seen, for RACK and CUBIC. */
+  private minRtt: number | undefined;
+  private readonly rack = new RackState();
+  /** Non-SACK duplicate ACKs counted as delivered segments for pipe (NewReno). */
+  private renoSacked = 0;
+  /** Largest pipe since the last ACK, for the cwnd-limited test. */
+  private highPipe = 0;
+  /** RFC 8985 §6.2 reordering timer and §7 tail loss probe timer. */
+  private rackTimerAt: number | undefined;
+  private tlpAt: number | undefined;
+  private tlpPending = false;
+  /** An unacknowledged TLP is out; at most one per episode (RFC 8985 §7.3). */
+  private tlpOut = false;
+  /** Delayed ACK (RFC 1122 §4.2.3.2): when it is due, and the largest segment received (rcv MSS). */
+  private delAckAt: number | undefined;
+  private rcvMssSeen = 536;
+  /** Nagle's algorithm on (RFC 9293 §3.7.4); setNoDelay(true) turns it off. */
+  private nagle: boolean;
+  /** Keepalive (RFC 9293 §3.8.4). */
+  private keepAlive: boolean;
+  private keepAliveIdle: number;
+  private keepAliveAt: number | undefined;
+  private keepAliveProbesSent = 0;
+  private lastRecvAt = 0;
+  private keepAliveNow = false;
+  private userTimeout: number;
+  // RFC 7323 window scaling and timestamps, RFC 2018 SACK.
+  private readonly offerWscale: number;
+  private peerOfferedWscale = false;
+  /** Shift we apply to the windows we advertise (Rcv.Wind.Shift). */
+  rcvWscale = 0;
+  /** Shift the peer applies to its windows (Snd.Wind.Shift). */
+  sndWscale = 0;
+  tsOk = false;
+  sackOk = false;
+  private tsRecent = 0;
+  private tsRecentAt = -Infinity;
+  private lastAckSent = 0;
+  private readonly tsOffset: number;
+  /** Receiver side: recently changed SACK blocks (any sequence number inside each), newest first. */
+  private sackRecent: number[] = [];
+  /** A D-SACK block to report once (RFC 2883). */
+  private dsack: { left: number; right: number } | undefined;
   private ackNow = false;
   private probeNow = false;
   private readonly controlQueue: Array<{ seg: TcpSegment; rule: string }> = [];
@@ -198,6 +300,15 @@ export class Connection {
     challengeAcksSuppressed: 0,
     duplicateAcks: 0,
     droppedSegments: 0,
+    fastRecoveries: 0,
+    sackBlocksReceived: 0,
+    dsacksReceived: 0,
+    spuriousRetransmits: 0,
+    tailLossProbes: 0,
+    rackLosses: 0,
+    pawsDrops: 0,
+    delayedAcks: 0,
+    keepAlivesSent: 0,
   };
 
   constructor(params: ConnectionParams) {
@@ -214,10 +325,15 @@ export class Connection {
     this.pathMss = params.pathMss ?? this.rcvMss;
     this.sndMss = Math.min(DEFAULT_PEER_MSS, this.pathMss);
     this.rtt = new RttEstimator(this.config.minRto, this.config.maxRto, this.config.initialRto);
-    this.makeCc = params.congestionControl ?? ((mss, config) => new RenoSlowStart(mss, config.initialWindowSegments));
-    this.cc = params.congestionControl
-      ? params.congestionControl(this.sndMss, this.config)
-      : new RenoSlowStart(this.pathMss, this.config.initialWindowSegments);
+    this.makeCc = params.congestionControl ?? ((mss, config) => createCongestionControl(config.congestionControl, mss, config));
+    this.cc = this.makeCc(this.pathMss, this.config);
+    this.nagle = this.config.nagle;
+    this.keepAlive = this.config.keepAlive;
+    this.keepAliveIdle = this.config.keepAliveIdle;
+    this.userTimeout = this.config.userTimeout;
+    this.offerWscale = windowShiftFor(this.config.receiveBufferSize);
+    // RFC 7323 §5.4 / §7.1: a per-connection random offset for TSval, derived like the ISN.
+    this.tsOffset = params.isnKey !== undefined ? rfc6528Isn(params.isnKey, { ...this.tuple, localAddress: 'ts:' + this.localAddress }, 0) : 0;
   }
 
   get tuple(): FourTuple {
@@ -369,7 +485,6 @@ export class Connection {
 
   /** ABORT (RFC 9293 §3.10.5): reset the connection. */
   abort(now: number): void {
-    void now;
     switch (this.state) {
       case 'CLOSED':
         throw new TcpCallError('connection does not exist', 'ABORT');
@@ -380,7 +495,7 @@ export class Connection {
       case 'CLOSE-WAIT':
         this.flushQueues();
         this.queueControl(
-          this.segment(this.sndNxt, RST, EMPTY),
+          this.segment(now, this.sndNxt, RST, EMPTY),
           'RFC 9293 §3.10.5 — ABORT: send <SEQ=SND.NXT><CTL=RST>',
         );
         this.enterClosed('RFC 9293 §3.10.5 — ABORT: flush queues, delete TCB');
@@ -420,6 +535,14 @@ export class Connection {
       rto: this.rtt.rto,
       cwnd: this.cc.cwnd,
       ssthresh: this.cc.ssthresh,
+      congestionControl: this.cc.name,
+      inRecovery: this.inRecovery,
+      minRtt: this.minRtt,
+      sndWscale: this.sndWscale,
+      rcvWscale: this.rcvWscale,
+      sackPermitted: this.sackOk,
+      timestamps: this.tsOk,
+      pipe: this.pipe(),
       timers: {
         ...(this.rtoAt !== undefined ? { retransmit: this.rtoAt } : {}),
         ...(this.timeWaitAt !== undefined ? { timeWait: this.timeWaitAt } : {}),
@@ -446,6 +569,9 @@ export class Connection {
    */
   handleSegment(seg: TcpSegment, now: number, source?: { address: string }): void {
     this.stats.segmentsReceived++;
+    // Any segment from the peer shows it is alive (RFC 9293 §3.8.4 keep-alive).
+    this.lastRecvAt = now;
+    this.keepAliveProbesSent = 0;
     switch (this.state) {
       case 'CLOSED':
         this.onClosed(seg);
@@ -497,7 +623,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
-      this.applyPeerMss(seg.options, now);
+      this.negotiate(seg.options, now);
       this.sndWnd = seg.window;
       this.maxSndWnd = seg.window;
       this.sndWl1 = seg.seq;
@@ -544,7 +670,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
-      this.applyPeerMss(seg.options, now);
+      this.negotiate(seg.options, now);
       if (ackAcceptable) this.onAckAdvance(seg.ack, now);
       if (seqGt(this.sndUna, this.iss)) {
         this.sndWnd = seg.window;
@@ -600,6 +726,22 @@ export class Connection {
       seq = seqAdd(seq, 1);
     }
 
+    // RFC 7323 §5.3 R1 (PAWS), before the sequence check: an older TSval than TS.Recent is a duplicate.
+    const ts = seg.options.timestamp;
+    if (this.tsOk && !(f & RST)) {
+      if (ts === undefined) {
+        // RFC 7323 §3.2: once negotiated, a non-RST segment without TSopt SHOULD be silently dropped.
+        this.stats.droppedSegments++;
+        return;
+      }
+      if (seqLt(ts.value, this.tsRecent) && now - this.tsRecentAt < PAWS_IDLE_LIMIT) {
+        this.stats.droppedSegments++;
+        this.stats.pawsDrops++;
+        this.requestAck('RFC 7323 §5.3 R1 — PAWS: SEG.TSval < TS.Recent → not acceptable, send ACK, drop');
+        return;
+      }
+    }
+
     // First, check sequence number (Table 6).
     const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
     const rcvWnd = this.rcvWnd;
@@ -616,6 +758,9 @@ export class Connection {
           this.requestAck('RFC 9293 §3.10.7.4 — TIME-WAIT: retransmitted FIN → ACK it, restart 2 MSL timer');
           return;
         }
+        if (this.sackOk && payload.length > 0 && seqLe(seqAdd(seq, payload.length), this.rcvNxt)) {
+          this.dsack = { left: seq, right: seqAdd(seq, payload.length) }; // RFC 2883 §4 case 1
+        }
         this.requestAck('RFC 9293 §3.10.7.4 — unacceptable segment → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, drop');
         return;
       }
@@ -623,8 +768,18 @@ export class Connection {
       fin = false;
       this.requestAck('RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed');
     }
+    // RFC 7323 §4.3 (2): remember the TSval of the segment that an ACK of ours will echo.
+    if (this.tsOk && ts !== undefined && seqGe(ts.value, this.tsRecent) && seqLe(seg.seq, this.lastAckSent)) {
+      this.tsRecent = ts.value;
+      this.tsRecentAt = now;
+    }
     // Trim to the window: "only the new parts are processed".
     if (seqLt(seq, this.rcvNxt)) {
+      if (payload.length > 0 && this.sackOk) {
+        // RFC 2883 §4 case 1: report the duplicate part with a D-SACK block.
+        const oldEnd = seqAdd(seq, Math.min(seqDiff(this.rcvNxt, seq), payload.length + (syn ? 1 : 0)));
+        this.dsack = { left: syn ? seqAdd(seq, 1) : seq, right: oldEnd };
+      }
       if (syn) {
         syn = false;
         seq = seqAdd(seq, 1);
@@ -669,8 +824,8 @@ export class Connection {
     }
     if (this.state === 'SYN-RECEIVED') {
       if (seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndNxt)) {
-        this.sndWnd = seg.window;
-        this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+        this.sndWnd = this.segWindow(seg);
+        this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
         this.sndWl1 = seg.seq;
         this.sndWl2 = seg.ack;
         this.enterEstablished('RFC 9293 §3.10.7.4 — SYN-RECEIVED: acceptable ACK → ESTABLISHED');
@@ -689,19 +844,12 @@ export class Connection {
       this.challengeAck(now, 'RFC 9293 §3.10.7.4 / RFC 5961 §5 — ACK outside [SND.UNA−MAX.SND.WND, SND.NXT] → send ACK, drop');
       return;
     }
-    if (seqLt(this.sndUna, seg.ack)) {
-      const synAcked = this.sndUna === this.iss;
-      this.onAckAdvance(seg.ack, now);
-      // A CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 before the handshake ended: text held from the SYN
-      // is processed once our SYN is acknowledged (RFC 9293 §3.10.7.2: "queued for processing later").
-      if (synAcked) this.releaseHeld();
-    } else if (seg.ack === this.sndUna && payload.length === 0 && !fin && seg.window === this.sndWnd && this.sndNxt !== this.sndUna) {
-      this.stats.duplicateAcks++;
-    }
+    this.onAck(seg, now, payload.length === 0 && !fin);
     // Window update, guarded by SND.WL1/SND.WL2 against old segments.
     if (seqLe(this.sndUna, seg.ack) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack)))) {
-      this.sndWnd = seg.window;
-      this.maxSndWnd = Math.max(this.maxSndWnd, seg.window);
+      const wnd = this.segWindow(seg);
+      this.sndWnd = wnd;
+      this.maxSndWnd = Math.max(this.maxSndWnd, wnd);
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       this.updatePersist(now);
@@ -741,11 +889,19 @@ export class Connection {
     }
     if (payload.length > 0) {
       if (canReceiveText(this.state)) {
+        if (payload.length > this.rcvMssSeen) this.rcvMssSeen = payload.length;
         if (seq === this.rcvNxt) {
+          const hole = !this.reassembler.isEmpty;
           this.deliver(payload);
-          this.requestAck('RFC 9293 §3.10.7.4 — text accepted → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+          if (hole) {
+            this.requestAck('RFC 5681 §4.2 — segment fills a hole → immediate ACK');
+          } else {
+            this.deferAck(now, 'RFC 9293 §3.10.7.4 — text accepted → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+          }
         } else {
           this.reassembler.insert(seq, payload);
+          if (this.sackOk) this.sackRecent.unshift(seq);
+          if (this.sackRecent.length > 8) this.sackRecent.length = 8;
           this.requestAck('RFC 9293 §3.10.7.4 / RFC 5681 §4.2 — out-of-order text held → immediate duplicate ACK');
         }
       } else {
@@ -853,9 +1009,108 @@ export class Connection {
     }
   }
 
+  /**
+   * The ACK field of an acceptable segment in a synchronized state (RFC 9293 §3.10.7.4 fifth step):
+   * advance SND.UNA, take in SACK information (RFC 2018 §5), count duplicate ACKs (RFC 5681 §2), and
+   * run loss detection (RFC 6675, RFC 6582, RFC 8985).
+   */
+  private onAck(seg: TcpSegment, now: number, pure: boolean): void {
+    const ack = seg.ack;
+    const advanced = seqLt(this.sndUna, ack);
+    const tsEcr = this.tsOk ? seg.options.timestamp?.echo : undefined;
+    if (advanced) {
+      const synAcked = this.sndUna === this.iss;
+      this.onAckAdvance(ack, now, tsEcr);
+      // A CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 before the handshake ended: text held from the SYN
+      // is processed once our SYN is acknowledged (RFC 9293 §3.10.7.2: "queued for processing later").
+      if (synAcked) this.releaseHeld();
+    }
+    const blocks = this.sackOk ? seg.options.sackBlocks : undefined;
+    if (blocks !== undefined && blocks.length > 0) {
+      this.stats.sackBlocksReceived += blocks.length;
+      const first = blocks[0]!;
+      const second = blocks[1];
+      // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a D-SACK.
+      if (seqLe(first.right, ack) || (second !== undefined && seqGe(first.left, second.left) && seqLe(first.right, second.right))) {
+        this.stats.dsacksReceived++;
+        this.rack.onDsack();
+      }
+      this.scoreboard.sack(blocks, this.sndUna, (s) => this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr)));
+    }
+    const flight = seqDiff(this.sndNxt, this.sndUna);
+    if (!advanced && pure && ack === this.sndUna && flight > 0 && this.segWindow(seg) === this.sndWnd) {
+      // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT.
+      this.stats.duplicateAcks++;
+      this.dupAcks++;
+      if (!this.sackOk) {
+        // Without SACK each duplicate ACK means one more segment has left the network (Linux counts it
+        // as "SACKed" for pipe); RFC 5681 §3.2 step 4 inflates cwnd to the same effect.
+        this.renoSacked = Math.min(this.renoSacked + this.segSize, Math.max(0, flight - this.segSize));
+      }
+    } else if (advanced) {
+      this.dupAcks = 0;
+    }
+    this.detectLosses(now, advanced);
+  }
+
+  /** Is an ACK of retransmitted segment `s` ambiguous (RFC 8985 §6.2 step 2, RFC 7323 §4.1)? */
+  private ambiguous(s: SentSegment, tsEcr: number | undefined): boolean {
+    if (s.retransmits === 0) return false;
+    return tsEcr === undefined || seqLt(tsEcr, s.tsVal);
+  }
+
+  /** Loss detection after an ACK, then recovery entry and exit. */
+  private detectLosses(now: number, advanced: boolean): void {
+    let newlyLost = 0;
+    const board = this.scoreboard;
+    if (this.sackOk) {
+      newlyLost += board.markLostBySack(DUP_THRESH, this.segSize); // RFC 6675 §4 IsLost
+    } else if (this.dupAcks >= DUP_THRESH && !this.inRecovery && !this.afterRto) {
+      const head = board.first();
+      if (head !== undefined) newlyLost += board.markLost(head); // RFC 5681 §3.2 step 2 fast retransmit
+    }
+    if (this.config.rack && this.sackOk && !board.isEmpty) {
+      const reo = this.rack.reoWnd(this.minRtt, this.rtt.srtt, this.inRecovery, board.sackedSegments);
+      const wait = this.rack.detectLoss(board, now, reo, (s) => {
+        newlyLost += board.markLost(s);
+        this.stats.rackLosses++;
+      });
+      this.rackTimerAt = wait > 0 ? now + wait : undefined;
+    }
+    if (this.inRecovery && seqGe(this.sndUna, this.recoveryPoint)) {
+      // RFC 6582 §3.2 step 3 / RFC 6675 §5: the ACK covers RecoveryPoint — the episode is over.
+      this.inRecovery = false;
+      this.renoSacked = 0;
+      this.cc.onRecoveryEnd(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+    } else if (this.inRecovery && advanced && !this.sackOk) {
+      // RFC 6582 §3.2 step 5: a partial ACK — the next unacknowledged segment is lost too.
+      const head = board.first();
+      if (head !== undefined && !head.rtxInFlight) newlyLost += board.markLost(head);
+    }
+    if (this.afterRto && seqGe(this.sndUna, this.recoveryPoint)) this.afterRto = false;
+    if (newlyLost > 0 && !this.inRecovery && !this.afterRto) this.enterRecovery(now);
+  }
+
+  /** RFC 6675 §5 step 4 / RFC 6582 §3.2 step 2: start a fast-recovery episode. */
+  private enterRecovery(now: number): void {
+    this.inRecovery = true;
+    this.recoveryPoint = this.sndNxt;
+    this.episodeRtxTsVal = undefined;
+    this.stats.fastRecoveries++;
+    this.tlpAt = undefined;
+    this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+  }
+
+  /** RFC 6675 pipe: bytes believed in the network. */
+  private pipe(): number {
+    return Math.max(0, this.scoreboard.pipe(seqDiff(this.sndNxt, this.sndUna)) - this.renoSacked);
+  }
+
   /** SND.UNA < ack ≤ SND.NXT: new data (or our SYN/FIN) acknowledged. */
-  private onAckAdvance(ack: number, now: number): void {
+  private onAckAdvance(ack: number, now: number, tsEcr?: number): void {
     const flightBefore = seqDiff(this.sndNxt, this.sndUna);
+    const pipeBefore = Math.max(this.pipe(), this.highPipe);
+    const acked = seqDiff(ack, this.sndUna);
     this.sndUna = ack;
     const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.sndBufSeq), this.sendBuffer.length));
     if (dataAcked > 0) {
@@ -866,29 +1121,65 @@ export class Connection {
     } else if (seqGt(ack, this.sndBufSeq)) {
       this.sndBufSeq = ack; // our SYN was acknowledged
     }
-    if (this.rtxNxt !== undefined && seqGe(ack, this.rtxNxt)) this.rtxNxt = seqLt(ack, this.sndNxt) ? ack : undefined;
-    // RFC 6298 §3 (Karn): time only segments never retransmitted.
+    let newest: SentSegment | undefined;
+    this.scoreboard.ackTo(ack, (s) => {
+      this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr));
+      if (s.retransmits === 0) newest = s;
+    });
+    this.renoSacked = Math.max(0, this.renoSacked - acked);
+    // RTT: from the echoed timestamp (RFC 7323 §4.1), else from a never-retransmitted segment (RFC 6298
+    // §3, Karn's rule); the SYN is timed on its own.
+    let sample: number | undefined;
+    if (tsEcr !== undefined && tsEcr !== 0) {
+      const r = seqDiff(this.tsVal(now), tsEcr);
+      if (r >= 0) sample = r;
+    } else if (newest !== undefined) {
+      sample = now - newest.xmitAt;
+    }
     if (this.rttTimedEnd !== undefined && seqGe(ack, this.rttTimedEnd)) {
-      this.rtt.sample(now - this.rttTimedAt);
+      sample ??= now - this.rttTimedAt;
       this.rttTimedEnd = undefined;
     }
+    if (sample !== undefined) {
+      this.rtt.sample(sample);
+      if (this.minRtt === undefined || sample < this.minRtt) this.minRtt = sample;
+    }
+    // RFC 3522 (Eifel): the first ACK after a retransmission echoes an older TSval → the original arrived.
+    if (this.episodeRtxTsVal !== undefined && tsEcr !== undefined && tsEcr !== 0) {
+      if (seqLt(tsEcr, this.episodeRtxTsVal)) {
+        this.stats.spuriousRetransmits++;
+        this.cc.onSpuriousCongestionEvent(now);
+        this.inRecovery = false;
+        this.afterRto = false;
+        this.renoSacked = 0;
+      }
+      this.episodeRtxTsVal = undefined;
+    }
     this.retries = 0;
+    this.tlpOut = false;
     if (dataAcked > 0) {
+      const cwnd = this.cc.cwnd;
       this.cc.onAck({
         now,
         acked: dataAcked,
         inFlight: flightBefore,
-        mss: this.sndMss,
+        mss: this.segSize,
         srtt: this.rtt.srtt,
-        rtt: undefined,
-        minRtt: undefined,
-        cwndLimited: flightBefore * 2 >= this.cc.cwnd,
-        inRecovery: false,
+        rtt: sample,
+        minRtt: this.minRtt,
+        // RFC 7661 §4.2-style: only a sender that used its window may grow it.
+        cwndLimited: cwnd < this.cc.ssthresh ? pipeBefore * 2 >= cwnd : pipeBefore + this.segSize >= cwnd,
+        inRecovery: this.inRecovery,
       });
     }
+    this.highPipe = this.pipe();
     // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
-    this.rtoAt = this.sndUna === this.sndNxt ? undefined : now + this.rtt.rto;
-    if (this.sndUna === this.sndNxt && this.sendBuffer.length === 0) this.emit({ type: 'drained' });
+    const idle = this.sndUna === this.sndNxt;
+    this.rtoAt = idle ? undefined : now + this.rtt.rto;
+    this.unackedSince = idle ? undefined : now;
+    if (idle) this.tlpAt = undefined;
+    else this.armTlp(now);
+    if (idle && this.sendBuffer.length === 0) this.emit({ type: 'drained' });
   }
 
   // ───────────────────────────── output ─────────────────────────────
@@ -905,13 +1196,12 @@ export class Connection {
     if (this.synPending) {
       this.synPending = false;
       const synAck = this.state !== 'SYN-SENT';
-      const seg = this.segment(this.iss, synAck ? SYN | ACK : SYN, EMPTY, { mss: this.rcvMss });
+      const seg = this.segment(now, this.iss, synAck ? SYN | ACK : SYN, EMPTY, this.synOptions(now, synAck));
       if (!this.synRetransmitted && this.rttTimedEnd === undefined) {
         this.rttTimedEnd = seqAdd(this.iss, 1);
         this.rttTimedAt = now;
       }
       this.armRto(now);
-      this.ackNow = false;
       this.lastTransmitRule = synAck
         ? 'RFC 9293 §3.10.7.2 — SYN-RECEIVED: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>'
         : 'RFC 9293 §3.10.1 — SYN-SENT: <SEQ=ISS><CTL=SYN>';
@@ -926,58 +1216,68 @@ export class Connection {
       this.stats.segmentsSent++;
       return data;
     }
-    if (this.probeNow) {
+    if (this.probeNow || this.keepAliveNow) {
+      const keepAlive = this.keepAliveNow;
       this.probeNow = false;
-      // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17 zero-window probe; like Linux, an already-acknowledged
-      // sequence number, so the peer must answer with an ACK carrying its window and no data is at risk.
-      this.ackNow = false;
-      this.lastTransmitRule = 'RFC 9293 §3.8.6.1 — zero window: persist timer fired, send window probe';
+      this.keepAliveNow = false;
+      // RFC 9293 §3.8.6.1 zero-window probe / §3.8.4 keep-alive: like Linux, an already-acknowledged
+      // sequence number (SND.UNA−1), so the peer must answer with an ACK and no data is at risk.
+      this.lastTransmitRule = keepAlive
+        ? 'RFC 9293 §3.8.4 — keep-alive: idle connection, send <SEQ=SND.NXT−1><ACK=RCV.NXT>'
+        : 'RFC 9293 §3.8.6.1 — zero window: persist timer fired, send window probe';
+      if (keepAlive) this.stats.keepAlivesSent++;
       this.stats.segmentsSent++;
-      return this.segment(seqAdd(this.sndUna, -1), ACK, EMPTY);
+      return this.segment(now, seqAdd(this.sndUna, -1), ACK, EMPTY);
     }
     if (this.ackNow) {
-      this.ackNow = false;
       this.lastTransmitRule = this.ackRule;
       this.stats.segmentsSent++;
-      return this.segment(this.sndNxt, ACK, EMPTY);
+      return this.segment(now, this.sndNxt, ACK, EMPTY);
     }
     return undefined;
   }
 
-  /** Retransmission after an RTO, then new data, then our FIN — within the peer's and cwnd's window. */
+  /** Bytes of data per segment: SMSS less the options every segment carries (RFC 6691 §3). */
+  private get segSize(): number {
+    return Math.max(1, this.sndMss - (this.tsOk ? 12 : 0));
+  }
+
+  /** Room for data in a new segment now: SACK blocks riding on it take space too (RFC 6691 §3). */
+  private dataRoom(): number {
+    if (!this.sackOk || (this.dsack === undefined && this.reassembler.isEmpty)) return this.segSize;
+    const blocks = Math.min(this.tsOk ? 3 : 4, (this.dsack !== undefined ? 1 : 0) + this.reassembler.ranges().length);
+    return Math.max(1, this.segSize - (2 + 8 * blocks + 2)); // NOP,NOP + kind,len + blocks
+  }
+
+  /**
+   * What to send next (RFC 6675 §5 NextSeg and step C): a segment deemed lost, then new data, then our
+   * FIN — within the peer's window and cwnd − pipe; a tail loss probe when its timer fired.
+   */
   private nextDataSegment(now: number): TcpSegment | undefined {
-    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
-    const mss = this.sndMss;
-    if (this.rtxNxt !== undefined) {
-      const flight = seqDiff(this.rtxNxt, this.sndUna);
-      if (flight > 0 && flight >= this.cc.cwnd) return undefined;
-      const start = this.rtxNxt;
-      const len = Math.max(0, Math.min(mss, seqDiff(dataEnd, start), seqDiff(this.sndNxt, start)));
-      let flags = ACK;
-      let next = seqAdd(start, len);
-      if (this.finSeq !== undefined && next === this.finSeq && seqLt(next, this.sndNxt)) {
-        flags |= FIN;
-        next = seqAdd(next, 1);
-      }
-      if (len === 0 && !(flags & FIN)) {
-        this.rtxNxt = undefined;
-        return undefined;
-      }
-      if (len > 0 && seqAdd(start, len) === dataEnd) flags |= PSH;
-      const payload = len > 0 ? this.sendBuffer.read(seqDiff(start, this.sndBufSeq), len) : EMPTY;
-      this.rtxNxt = seqLt(next, this.sndNxt) ? next : undefined;
-      this.stats.retransmits++;
-      this.ackNow = false;
-      this.lastTransmitRule = 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — retransmission timeout: resend from SND.UNA';
-      return this.segment(start, flags, payload);
+    const segSize = this.segSize;
+    const cwnd = this.cc.cwnd;
+    const pipe = this.pipe();
+    const lost = this.scoreboard.firstToRetransmit();
+    if (lost !== undefined && cwnd - pipe >= Math.min(segSize, seqDiff(lost.end, lost.start))) {
+      return this.retransmit(lost, now, this.inRecovery
+        ? 'RFC 6675 §5 (C.1) / RFC 6582 — fast recovery: retransmit the first segment deemed lost'
+        : 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — after the retransmission timeout: resend from SND.UNA');
     }
-    const inFlight = seqDiff(this.sndNxt, this.sndUna);
-    const window = Math.min(this.sndWnd, this.cc.cwnd);
-    const usable = window - inFlight;
+    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    const flight = seqDiff(this.sndNxt, this.sndUna);
     const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
-    let len = Math.min(unsent, mss, Math.max(0, usable));
-    if (len > 0 && len < Math.min(unsent, mss) && inFlight > 0 && len < this.maxSndWnd / 2) {
-      // RFC 9293 §3.8.6.2.1 sender-side SWS avoidance: wait for the window to open further.
+    const peerRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    const probe = this.tlpPending;
+    this.tlpPending = false;
+    let usable = Math.min(peerRoom, probe ? segSize : cwnd - pipe);
+    const room = this.dataRoom();
+    let len = Math.max(0, Math.min(unsent, room, usable));
+    if (len > 0 && len < Math.min(unsent, room) && flight > 0) {
+      // RFC 9293 §3.8.6.2.1 sender SWS avoidance / RFC 6675 step C: wait for a full segment's room.
+      if (len < this.maxSndWnd / 2 || cwnd - pipe < room) len = 0;
+    }
+    if (len > 0 && len < room && flight > 0 && this.nagle && !this.finQueued) {
+      // RFC 9293 §3.7.4 Nagle: hold a small segment while data is unacknowledged.
       len = 0;
     }
     // The FIN occupies a sequence number, so it goes only inside the peer's window (RFC 9293 §3.8.6: the
@@ -985,22 +1285,34 @@ export class Connection {
     const finNext = this.finQueued && this.finSeq === undefined && seqAdd(this.sndNxt, len) === dataEnd;
     const finDue = finNext && seqLt(seqAdd(this.sndNxt, len), seqAdd(this.sndUna, this.sndWnd));
     if (len === 0 && !finDue) {
-      if ((unsent > 0 || finNext) && this.sndWnd === 0 && inFlight === 0) this.armPersist(now);
+      if (probe && flight > 0) return this.probeLast(now);
+      if ((unsent > 0 || finNext) && this.sndWnd === 0 && flight === 0) this.armPersist(now);
       return undefined;
     }
+    void usable;
+    if (flight === 0 && now - this.lastSendAt > this.rtt.rto) {
+      // RFC 5681 §4.1 / RFC 9438 §5.8: restart after idle.
+      this.cc.onIdleRestart(now, now - this.lastSendAt, this.rtt.rto, segSize);
+    }
     let flags = ACK;
-    if (len > 0 && seqAdd(this.sndNxt, len) === dataEnd) flags |= PSH;
+    if (len > 0 && seqAdd(this.sndNxt, len) === dataEnd) flags |= PSH; // last segment of what was written
     const payload = len > 0 ? this.sendBuffer.read(seqDiff(this.sndNxt, this.sndBufSeq), len) : EMPTY;
     const seq = this.sndNxt;
     let urgent = 0;
-    if (seqGt(this.sndUp, seq) && seqGe(seqAdd(this.sndBufSeq, this.sendBuffer.length), this.sndUp)) {
+    if (seqGt(this.sndUp, seq) && seqGe(dataEnd, this.sndUp)) {
       // RFC 9293 §3.8.5: the urgent pointer points to the octet following the urgent data.
       flags |= URG;
       urgent = Math.min(0xffff, seqDiff(this.sndUp, seq));
     }
     this.sndNxt = seqAdd(this.sndNxt, len);
     this.stats.bytesSent += len;
-    this.lastTransmitRule = 'RFC 9293 §3.10.2 — send queued data within the send window, ACK piggybacked';
+    this.lastTransmitRule = probe
+      ? 'RFC 8985 §7.3 — probe timeout: send new data as a tail loss probe'
+      : 'RFC 9293 §3.10.2 — send queued data within the send window, ACK piggybacked';
+    if (probe) {
+      this.stats.tailLossProbes++;
+      this.tlpOut = true;
+    }
     if (finDue) {
       flags |= FIN;
       this.finSeq = this.sndNxt;
@@ -1010,53 +1322,182 @@ export class Connection {
           ? 'RFC 9293 §3.10.4 — CLOSE in CLOSE-WAIT: after queued data, send FIN'
           : 'RFC 9293 §3.10.4 — CLOSE: after queued data, send FIN';
     }
-    if (this.rttTimedEnd === undefined) {
-      this.rttTimedEnd = this.sndNxt;
-      this.rttTimedAt = now;
-    }
+    const tsVal = this.tsVal(now);
+    this.scoreboard.push({
+      start: seq,
+      end: this.sndNxt,
+      xmitAt: now,
+      tsVal,
+      retransmits: 0,
+      sacked: false,
+      lost: false,
+      rtxInFlight: false,
+      fin: finDue,
+    });
+    this.lastSendAt = now;
+    this.unackedSince ??= now;
     this.armRto(now);
-    this.ackNow = false;
-    const seg = this.segment(seq, flags, payload);
+    this.armTlp(now);
+    this.highPipe = Math.max(this.highPipe, this.pipe());
+    const seg = this.segment(now, seq, flags, payload);
     seg.urgent = urgent;
     return seg;
   }
 
-  /** Build a segment from this TCB; ACK-bearing segments carry RCV.NXT and our window. */
-  private segment(seq: number, flags: number, payload: Uint8Array, options: TcpOptions = NO_OPTIONS): TcpSegment {
+  /** Resend one outstanding segment (it keeps its sequence numbers). */
+  private retransmit(s: SentSegment, now: number, rule: string): TcpSegment {
+    const len = seqDiff(s.end, s.start) - (s.fin ? 1 : 0);
+    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
+    let flags = ACK;
+    if (s.fin) flags |= FIN;
+    if (len > 0 && seqAdd(s.start, len) === dataEnd) flags |= PSH;
+    const payload = len > 0 ? this.sendBuffer.read(seqDiff(s.start, this.sndBufSeq), len) : EMPTY;
+    const tsVal = this.tsVal(now);
+    this.scoreboard.retransmitted(s, now, tsVal);
+    this.episodeRtxTsVal ??= tsVal;
+    this.stats.retransmits++;
+    this.lastTransmitRule = rule;
+    this.armRto(now);
+    this.highPipe = Math.max(this.highPipe, this.pipe());
+    return this.segment(now, s.start, flags, payload);
+  }
+
+  /** RFC 8985 §7.3: with no new data to send, the probe retransmits the last segment. */
+  private probeLast(now: number): TcpSegment | undefined {
+    const last = this.scoreboard.last();
+    if (last === undefined || last.sacked) return undefined;
+    this.stats.tailLossProbes++;
+    this.tlpOut = true;
+    return this.retransmit(last, now, 'RFC 8985 §7.3 — probe timeout: retransmit the last segment as a tail loss probe');
+  }
+
+  /** Options of our SYN or SYN,ACK: MSS always; the RFC 7323 / RFC 2018 ones as configured and offered. */
+  private synOptions(now: number, synAck: boolean): TcpOptions {
+    const c = this.config;
+    const o: TcpOptions = { mss: this.rcvMss };
+    if (c.windowScaling && (!synAck || this.peerOfferedWscale)) o.windowScale = this.offerWscale;
+    if (c.sack && (!synAck || this.sackOk)) o.sackPermitted = true;
+    if (c.timestamps && (!synAck || this.tsOk)) o.timestamp = { value: this.tsVal(now), echo: synAck ? this.tsRecent : 0 };
+    return o;
+  }
+
+  /**
+   * What the peer's SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2): each option is used only if both
+   * sides sent it on their SYNs.
+   */
+  private negotiate(o: TcpOptions, now: number): void {
+    const c = this.config;
+    this.peerOfferedWscale = o.windowScale !== undefined;
+    if (c.windowScaling && o.windowScale !== undefined) {
+      this.sndWscale = Math.min(MAX_WSCALE, o.windowScale); // RFC 7323 §2.3
+      this.rcvWscale = this.offerWscale;
+    } else {
+      this.sndWscale = 0;
+      this.rcvWscale = 0;
+    }
+    this.sackOk = c.sack && o.sackPermitted === true;
+    this.tsOk = c.timestamps && o.timestamp !== undefined;
+    if (o.timestamp !== undefined && this.tsOk) {
+      this.tsRecent = o.timestamp.value;
+      this.tsRecentAt = now;
+    }
+    this.applyPeerMss(o, now);
+  }
+
+  /** SEG.WND in bytes: scaled except on SYNs (RFC 7323 §2.3). */
+  private segWindow(seg: TcpSegment): number {
+    return seg.flags & SYN ? seg.window : seg.window * 2 ** this.sndWscale;
+  }
+
+  /** Our TSval clock: 1 ms ticks plus the connection's offset (RFC 7323 §5.4). */
+  private tsVal(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+
+  /** Build a segment from this TCB; ACK-bearing segments carry RCV.NXT, our window, TSopt and SACK. */
+  private segment(now: number, seq: number, flags: number, payload: Uint8Array, options?: TcpOptions): TcpSegment {
     const withAck = (flags & ACK) !== 0;
+    const syn = (flags & SYN) !== 0;
+    let opts = options ?? NO_OPTIONS;
+    if (flags & RST) return { srcPort: this.localPort, dstPort: this.remotePort, seq: seq >>> 0, ack: withAck ? this.rcvNxt : 0, flags, window: 0, urgent: 0, options: NO_OPTIONS, payload };
+    if (!syn && this.tsOk) opts = { timestamp: { value: this.tsVal(now), echo: this.tsRecent } };
+    if (withAck && this.sackOk && !syn && (this.dsack !== undefined || !this.reassembler.isEmpty)) {
+      const blocks = this.sackBlocksToSend();
+      opts = opts === NO_OPTIONS ? { sackBlocks: blocks } : { ...opts, sackBlocks: blocks };
+      // RFC 6691 §3: options and data together stay within SMSS; drop the oldest blocks that don't fit.
+      while (blocks.length > 0 && tcpOptionsLength(opts) + payload.length > this.sndMss) blocks.pop();
+      if (blocks.length === 0) opts = this.tsOk ? { timestamp: opts.timestamp! } : NO_OPTIONS;
+    }
+    if (withAck) {
+      this.lastAckSent = this.rcvNxt;
+      this.ackNow = false;
+      this.delAckAt = undefined;
+    }
     return {
       srcPort: this.localPort,
       dstPort: this.remotePort,
       seq: seq >>> 0,
       ack: withAck ? this.rcvNxt : 0,
       flags,
-      window: flags & RST ? 0 : this.advertiseWindow(),
+      window: this.advertiseWindow(syn),
       urgent: 0,
-      options,
+      options: opts,
       payload,
     };
   }
 
-  /** Free receive-buffer space, as a window (unscaled: capped at 65535 until RFC 7323 scaling). */
+  /**
+   * RFC 2018 §4: the first block holds the segment that triggered this ACK, then the most recently
+   * reported others; a D-SACK (RFC 2883) goes first. At most 3 blocks beside timestamps, else 4.
+   */
+  private sackBlocksToSend(): SackBlock[] {
+    const max = this.tsOk ? 3 : 4;
+    const out: SackBlock[] = [];
+    if (this.dsack !== undefined) {
+      out.push(this.dsack);
+      this.dsack = undefined;
+    }
+    const ranges = this.reassembler.ranges();
+    const kept: number[] = [];
+    for (const seq of this.sackRecent) {
+      const r = ranges.find((x) => seqLe(x.left, seq) && seqLt(seq, x.right));
+      if (r === undefined || out.some((b) => b.left === r.left && b.right === r.right)) continue;
+      kept.push(seq);
+      if (out.length < max) out.push(r);
+    }
+    this.sackRecent = kept;
+    for (let i = ranges.length - 1; i >= 0 && out.length < max; i--) {
+      const r = ranges[i]!;
+      if (!out.some((b) => b.left === r.left && b.right === r.right)) out.push(r);
+    }
+    return out;
+  }
+
+  /** Free receive-buffer space, capped by what the window field can express. */
   private freeWindow(): number {
-    return Math.max(0, Math.min(MAX_UNSCALED_WINDOW, this.config.receiveBufferSize - this.receiveBuffer.length));
+    const max = MAX_UNSCALED_WINDOW * 2 ** this.rcvWscale;
+    return Math.max(0, Math.min(max, this.config.receiveBufferSize - this.receiveBuffer.length));
   }
 
   /**
-   * The window to put in an outgoing segment. RFC 9293 §3.8.6.2.2 receiver SWS avoidance: move the
-   * right edge only by at least min(buffer/2, MSS); never move it left (§3.8.6: "the total of RCV.NXT
-   * and RCV.WND should not be reduced").
+   * The window field of an outgoing segment. RFC 9293 §3.8.6.2.2 receiver SWS avoidance: move the
+   * right edge only by at least min(buffer/2, MSS); never move it left (§3.8.6). With scaling
+   * (RFC 7323 §2.3) the field is rounded up so the peer never sees the edge move left.
    */
-  private advertiseWindow(): number {
-    if (!this.haveIrs) return this.freeWindow();
+  private advertiseWindow(syn: boolean): number {
+    if (syn || !this.haveIrs) return Math.min(MAX_UNSCALED_WINDOW, this.freeWindow()); // never scaled
     const right = seqAdd(this.rcvNxt, this.freeWindow());
     if (seqGt(right, this.rcvAdvRight)) {
       const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
-      if (seqDiff(right, this.rcvAdvRight) >= threshold || this.rcvWnd === 0 && this.freeWindow() >= threshold) {
+      if (seqDiff(right, this.rcvAdvRight) >= threshold || (this.rcvWnd === 0 && this.freeWindow() >= threshold)) {
         this.rcvAdvRight = right;
       }
     }
-    return this.rcvWnd;
+    const unit = 2 ** this.rcvWscale;
+    const field = Math.min(MAX_UNSCALED_WINDOW, Math.ceil(this.rcvWnd / unit));
+    const edge = seqAdd(this.rcvNxt, field * unit);
+    if (seqGt(edge, this.rcvAdvRight)) this.rcvAdvRight = edge;
+    return field;
   }
 
   /** After the user reads: send a window update if the window opened by enough (RFC 9293 §3.8.6.2.2). */
@@ -1077,8 +1518,9 @@ export class Connection {
   /** The earliest time at which {@link handleTimeout} must be called, if any. */
   pollTimeout(): number | undefined {
     let t = this.rtoAt;
-    if (this.timeWaitAt !== undefined && (t === undefined || this.timeWaitAt < t)) t = this.timeWaitAt;
-    if (this.persistAt !== undefined && (t === undefined || this.persistAt < t)) t = this.persistAt;
+    for (const x of [this.timeWaitAt, this.persistAt, this.delAckAt, this.rackTimerAt, this.tlpAt, this.keepAliveDue(), this.userTimeoutDue()]) {
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    }
     return t;
   }
 
@@ -1089,7 +1531,35 @@ export class Connection {
       this.enterClosed('RFC 9293 §3.10.8 — TIME-WAIT timeout (2×MSL): delete TCB, CLOSED');
       return;
     }
+    const userDue = this.userTimeoutDue();
+    if (userDue !== undefined && now >= userDue) {
+      this.fail('ETIMEDOUT', 'RFC 9293 §3.10.8 USER TIMEOUT / RFC 5482 — data unacknowledged for the user timeout: abort');
+      return;
+    }
+    const keepDue = this.keepAliveDue();
+    if (keepDue !== undefined && now >= keepDue) {
+      if (this.keepAliveProbesSent >= this.config.keepAliveProbes) {
+        this.fail('ETIMEDOUT', 'RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 — keep-alive probes unanswered: abort');
+        return;
+      }
+      this.keepAliveProbesSent++;
+      this.keepAliveNow = true;
+      this.keepAliveAt = now + this.config.keepAliveInterval;
+    }
+    if (this.delAckAt !== undefined && now >= this.delAckAt) {
+      this.delAckAt = undefined;
+      this.stats.delayedAcks++;
+      this.requestAck('RFC 1122 §4.2.3.2 / RFC 5681 §4.2 — delayed-ACK timer expired: acknowledge');
+    }
     if (this.rtoAt !== undefined && now >= this.rtoAt) this.onRetransmitTimeout(now);
+    if (this.rackTimerAt !== undefined && now >= this.rackTimerAt) {
+      this.rackTimerAt = undefined;
+      this.detectLosses(now, false); // RFC 8985 §6.3: the reordering window has passed
+    }
+    if (this.tlpAt !== undefined && now >= this.tlpAt) {
+      this.tlpAt = undefined;
+      if (!this.inRecovery && this.sndUna !== this.sndNxt) this.tlpPending = true;
+    }
     if (this.persistAt !== undefined && now >= this.persistAt) {
       this.persistBackoff++;
       this.probeNow = true;
@@ -1097,7 +1567,7 @@ export class Connection {
     }
   }
 
-  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5.4–5.6. */
+  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5.4–5.6 and RFC 6675 §5.1. */
   private onRetransmitTimeout(now: number): void {
     this.rtoAt = undefined;
     if (this.sndUna === this.sndNxt && !this.synPending) return;
@@ -1121,23 +1591,45 @@ export class Connection {
       }
       return;
     }
-    this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.sndMss);
+    this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
     this.rtt.backOff(); // RFC 6298 §5.5
     this.rttTimedEnd = undefined; // Karn's rule
     if (synUnacked) {
       this.synPending = true;
       this.synRule = `RFC 6298 §5.4 — retransmission timeout: resend ${this.state === 'SYN-SENT' ? 'SYN' : 'SYN,ACK'}`;
       this.synRetransmitted = true;
-      if (seqGt(this.sndNxt, seqAdd(this.iss, 1))) this.rtxNxt = seqAdd(this.iss, 1);
-    } else {
-      this.rtxNxt = this.sndUna;
     }
+    // RFC 6675 §5.1: every segment not SACKed is deemed lost and resent in order, cwnd permitting; no new
+    // fast recovery below the current SND.NXT (RFC 6582 §3.2 "recover").
+    this.scoreboard.markAllLost();
+    this.inRecovery = false;
+    this.afterRto = true;
+    this.recoveryPoint = this.sndNxt;
+    this.renoSacked = 0;
+    this.dupAcks = 0;
+    this.episodeRtxTsVal = undefined;
+    this.tlpAt = undefined;
+    this.tlpOut = false;
     this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.6
   }
 
   private armRto(now: number): void {
     if (this.rtoAt === undefined) this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.1
     this.persistAt = undefined;
+  }
+
+  /** RFC 8985 §7.2: arm the probe timeout after sending or on an ACK, when a probe could help. */
+  private armTlp(now: number): void {
+    if (!this.config.rack || !this.sackOk || this.inRecovery || this.tlpOut || this.afterRto) {
+      this.tlpAt = undefined;
+      return;
+    }
+    const srtt = this.rtt.srtt;
+    let pto = srtt !== undefined ? 2 * srtt : 1000;
+    if (seqDiff(this.sndNxt, this.sndUna) <= this.segSize) pto += TLP_WCDELACK;
+    const at = now + pto;
+    // "If the PTO is later than the RTO, the RTO fires instead."
+    this.tlpAt = this.rtoAt !== undefined && at >= this.rtoAt ? undefined : at;
   }
 
   private persistInterval(): number {
@@ -1159,6 +1651,37 @@ export class Connection {
       this.persistBackoff = 0;
     }
   }
+
+  /** RFC 9293 §3.8.4: probes only on an idle, synchronized connection with nothing outstanding. */
+  private keepAliveDue(): number | undefined {
+    if (!this.keepAlive) return undefined;
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT' && this.state !== 'FIN-WAIT-2') return undefined;
+    if (this.sndUna !== this.sndNxt || this.sendBuffer.length > 0) return undefined;
+    return this.keepAliveProbesSent === 0 ? this.lastRecvAt + this.keepAliveIdle : this.keepAliveAt;
+  }
+
+  private userTimeoutDue(): number | undefined {
+    if (this.userTimeout <= 0 || this.unackedSince === undefined || this.sndUna === this.sndNxt) return undefined;
+    return this.unackedSince + this.userTimeout;
+  }
+
+  /** Nagle's algorithm off (true) or on (false), as `setNoDelay` (RFC 9293 §3.7.4). */
+  setNoDelay(noDelay: boolean): void {
+    this.nagle = !noDelay;
+  }
+
+  /** Keepalive on or off; `idle` ms before the first probe (as Node's `setKeepAlive(enable, initialDelay)`). */
+  setKeepAlive(enable: boolean, idle?: number): void {
+    this.keepAlive = enable;
+    if (idle !== undefined && idle > 0) this.keepAliveIdle = idle;
+    this.keepAliveProbesSent = 0;
+  }
+
+  /** Abort when sent data stays unacknowledged for `ms` (0 turns it off; RFC 5482). */
+  setUserTimeout(ms: number): void {
+    this.userTimeout = Math.max(0, ms);
+  }
+
 
   // ───────────────────────────── events and state ─────────────────────────────
 
@@ -1217,7 +1740,9 @@ export class Connection {
     this.timeWaitAt = now + 2 * this.config.msl;
     this.rtoAt = undefined;
     this.persistAt = undefined;
-    this.rtxNxt = undefined;
+    this.rackTimerAt = undefined;
+    this.tlpAt = undefined;
+    this.delAckAt = undefined;
   }
 
   private enterClosed(rule: string): void {
@@ -1226,7 +1751,9 @@ export class Connection {
     this.persistAt = undefined;
     this.timeWaitAt = undefined;
     this.synPending = false;
-    this.rtxNxt = undefined;
+    this.rackTimerAt = undefined;
+    this.tlpAt = undefined;
+    this.delAckAt = undefined;
     this.ackNow = false;
     this.probeNow = false;
     this.deleted = true;
@@ -1267,8 +1794,13 @@ export class Connection {
     this.receiveBuffer.clear();
     this.reassembler.clear();
     this.controlQueue.length = 0;
-    this.rtxNxt = undefined;
+    this.rackTimerAt = undefined;
+    this.tlpAt = undefined;
+    this.delAckAt = undefined;
     this.finQueued = false;
+    this.scoreboard.clear();
+    this.renoSacked = 0;
+    this.inRecovery = false;
   }
 
   private selectIss(now: number): void {
@@ -1297,6 +1829,19 @@ export class Connection {
     const data = payload.length > room ? payload.subarray(0, room) : payload;
     if (data.length > 0) this.reassembler.insert(seq, data);
     if (fin && data.length === payload.length) this.reassembler.finSeq = seqAdd(seq, data.length);
+  }
+
+  /**
+   * RFC 1122 §4.2.3.2 / RFC 5681 §4.2 delayed ACK: acknowledge in-order data within `ackDelay` ms, and
+   * at once when more than one full-sized segment is unacknowledged (every second segment).
+   */
+  private deferAck(now: number, rule: string): void {
+    if (this.config.ackDelay <= 0 || seqDiff(this.rcvNxt, this.lastAckSent) > this.rcvMssSeen || this.ackNow) {
+      this.requestAck(rule);
+      return;
+    }
+    this.ackRule = rule;
+    this.delAckAt ??= now + this.config.ackDelay;
   }
 
   private requestAck(rule: string): void {

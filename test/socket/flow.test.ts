@@ -5,7 +5,8 @@ import type { Socket } from '../../src/socket/index.js';
 import { ADDR_B, makePair, randomBytes, sha256 } from './helpers.js';
 
 test('backpressure: 10 MB to a reader that pauses — write() returns false, drain follows, bytes intact', { timeout: 20_000 }, async () => {
-  const { sim, netA, netB } = makePair();
+  // Buffers of the foundation's size, so that a paused reader closes the window within 200 ms.
+  const { sim, netA, netB } = makePair({ tcp: { receiveBufferSize: 65535, sendBufferSize: 256 * 1024 } });
   const total = 10 * 1024 * 1024;
   const data = randomBytes(total, 42);
   const hash = createHash('sha256');

@@ -1,3 +1,4 @@
+import { PLAIN_RFC9293 } from '../../src/tcp/config.js';
 /**
  * Connection termination (RFC 9293 §3.6): normal close (Figure 12), simultaneous close (Figure 13),
  * half-close in both directions, and FIN retransmission.
@@ -37,8 +38,8 @@ function one(c: Connection, now: number, e: Expect) {
 
 /** A (ISS 99) and B (ISS 299) in ESTABLISHED with A's SND.NXT = 100 and B's = 300, as in the figures. */
 function establishedPair(): { a: Connection; b: Connection } {
-  const a = new Connection({ localAddress: '10.0.0.1', localPort: A_PORT, remoteAddress: '10.0.0.2', remotePort: B_PORT, iss: 99 });
-  const b = new Connection({ localAddress: '10.0.0.2', localPort: B_PORT, iss: 299 });
+  const a = new Connection({ localAddress: '10.0.0.1', localPort: A_PORT, remoteAddress: '10.0.0.2', remotePort: B_PORT, iss: 99, config: PLAIN_RFC9293 });
+  const b = new Connection({ localAddress: '10.0.0.2', localPort: B_PORT, iss: 299, config: PLAIN_RFC9293 });
   b.open(0, 'passive');
   a.open(0, 'active');
   b.handleSegment(one(a, 0, fromA({ flags: 'SYN', seq: 99, ack: 0, win: OUR_WIN, mss: 1460 })), 10, { address: '10.0.0.1' });

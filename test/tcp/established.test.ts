@@ -67,9 +67,22 @@ test('ESTABLISHED: duplicate ACKs (SEG.ACK = SND.UNA, no data, same window, data
   const { c } = established();
   c.send(pattern(3000), 150);
   recvAll(c, 150);
-  for (let i = 0; i < 3; i++) feed(c, 200 + i, { flags: 'ACK', seq: 5001, ack: 1001 });
+  for (let i = 0; i < 2; i++) feed(c, 200 + i, { flags: 'ACK', seq: 5001, ack: 1001 });
   expectNothing(c, 210);
-  assert.equal(c.stats.duplicateAcks, 3);
+  assert.equal(c.stats.duplicateAcks, 2);
+});
+
+test('ESTABLISHED: the third duplicate ACK triggers fast retransmit of SND.UNA (RFC 5681 §3.2)', () => {
+  const { c } = established();
+  c.send(pattern(3000), 150);
+  const sent = recvAll(c, 150);
+  for (let i = 0; i < 3; i++) feed(c, 200 + i, { flags: 'ACK', seq: 5001, ack: 1001 });
+  const out = recvAll(c, 210);
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.seq, 1001);
+  assert.deepEqual([...out[0]!.payload], [...sent[0]!.payload]);
+  assert.equal(c.stats.fastRecoveries, 1);
+  assert.equal(c.stats.retransmits, 1);
 });
 
 test('ESTABLISHED: a pure ACK of nothing new with nothing outstanding is not a duplicate ACK', () => {

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { Connection, type ConnectionParams } from '../../src/tcp/connection.js';
-import type { TcpConfig } from '../../src/tcp/config.js';
+import { PLAIN_RFC9293, type TcpConfig } from '../../src/tcp/config.js';
 import type { ConnectionEvent } from '../../src/tcp/events.js';
 import type { TcpState } from '../../src/tcp/state.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type TcpOptions, type TcpSegment } from '../../src/wire/types.js';
@@ -230,7 +230,7 @@ export function newConnection(o: BuildOptions = {}, extra: Partial<ConnectionPar
     iss: o.iss ?? ISS,
     ...(o.mss !== undefined ? { mss: o.mss } : {}),
     ...(o.pathMss !== undefined ? { pathMss: o.pathMss } : {}),
-    ...(o.config !== undefined ? { config: o.config } : {}),
+    config: { ...PLAIN_RFC9293, ...o.config },
     ...extra,
   });
 }

@@ -1,3 +1,4 @@
+import { PLAIN_RFC9293 } from '../../src/tcp/config.js';
 /**
  * Property tests: two Connections joined by a model channel that drops, duplicates, reorders and
  * delays segments as fast-check chooses, with explicit time and timeouts. Random data flows both ways,
@@ -76,6 +77,7 @@ function bytesFrom(seed: number, n: number): Uint8Array {
 
 function makeWorld(s: Scenario): World {
   const config = {
+    ...PLAIN_RFC9293,
     receiveBufferSize: s.rcvBuf,
     sendBufferSize: s.sndBuf,
     // The random phase may lose many segments in a row: only the lossless tail must finish the job.

@@ -1,3 +1,4 @@
+import { PLAIN_RFC9293 } from '../../src/tcp/config.js';
 /**
  * SYN-RECEIVED, reached passively (LISTEN) or actively (simultaneous open, RFC 9293 Figure 7).
  * The generic per-kind matrix is in segment-arrives.test.ts; this file covers the handshake itself.
@@ -25,11 +26,11 @@ const A_PORT = 49500;
 const B_PORT = 80;
 
 function peerA(iss: number): Connection {
-  return new Connection({ localAddress: '10.0.0.1', localPort: A_PORT, remoteAddress: '10.0.0.2', remotePort: B_PORT, iss });
+  return new Connection({ localAddress: '10.0.0.1', localPort: A_PORT, remoteAddress: '10.0.0.2', remotePort: B_PORT, iss, config: PLAIN_RFC9293 });
 }
 
 function peerB(iss: number): Connection {
-  return new Connection({ localAddress: '10.0.0.2', localPort: B_PORT, remoteAddress: '10.0.0.1', remotePort: A_PORT, iss });
+  return new Connection({ localAddress: '10.0.0.2', localPort: B_PORT, remoteAddress: '10.0.0.1', remotePort: A_PORT, iss, config: PLAIN_RFC9293 });
 }
 
 const fromA = (e: Omit<Expect, 'src' | 'dst'>): Expect => ({ ...e, src: A_PORT, dst: B_PORT });
@@ -209,7 +210,7 @@ test('SYN-RECEIVED: the peer\'s ACK + FIN together → ESTABLISHED then CLOSE-WA
 });
 
 test('SYN-RECEIVED with text held from the SYN: CLOSE → FIN-WAIT-1; the ACK of our SYN releases the text', () => {
-  const c = new Connection({ localAddress: '10.0.0.1', localPort: 49500, iss: 1000 });
+  const c = new Connection({ localAddress: '10.0.0.1', localPort: 49500, iss: 1000, config: PLAIN_RFC9293 });
   c.open(0, 'passive');
   c.handleSegment(
     { srcPort: 80, dstPort: 49500, seq: 5000, ack: 0, flags: 0x02, window: 64000, urgent: 0, options: { mss: 1460 }, payload: new TextEncoder().encode('early') },
