@@ -64,15 +64,6 @@ export interface AddressInfo {
   port: number;
 }
 
-/**
- * Optional tuning hooks a handle may offer. The engine has no Nagle algorithm or keep-alive timer yet;
- * when {@link TcpHandle} grows these methods, sockets forward their settings to them automatically.
- */
-interface TunableHandle {
-  setNoDelay?(enable: boolean): void;
-  setKeepAlive?(enable: boolean, initialDelayMs: number): void;
-}
-
 /** @internal Called once when a socket is destroyed (the server's connection count). */
 export const socketDestroyHooks = new WeakMap<Socket, () => void>();
 
@@ -593,34 +584,31 @@ export class Socket extends Duplex {
   }
 
   /**
-   * Like `net.Socket#setNoDelay` (default `true` when called without argument). Accepted and stored
-   * ({@link noDelay}); the engine has no Nagle algorithm yet — segments already go out as soon as the
-   * window allows — and the setting is forwarded to the handle once it offers `setNoDelay`.
+   * Like `net.Socket#setNoDelay` (default `true` when called without argument): turns the engine's
+   * Nagle algorithm (RFC 9293 §3.7.4) off, or back on with `false`.
    */
   setNoDelay(noDelay = true): this {
     this.#noDelay = Boolean(noDelay);
-    if (this.#handle !== undefined) (this.#handle as TcpHandle & TunableHandle).setNoDelay?.(this.#noDelay);
+    this.#handle?.setNoDelay(this.#noDelay);
     return this;
   }
 
   /**
-   * Like `net.Socket#setKeepAlive`. Accepted and stored ({@link keepAlive}); the engine has no
-   * keep-alive timer yet, and the setting is forwarded to the handle once it offers `setKeepAlive`.
+   * Like `net.Socket#setKeepAlive`: keep-alive probes (RFC 9293 §3.8.4) after `initialDelay` ms of
+   * idleness (0 keeps the previous or default delay, 7200 s), then every 75 s, 9 at most.
    */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.#keepAlive = Boolean(enable);
     this.#keepAliveInitialDelay = Math.max(0, Number(initialDelay) || 0);
-    if (this.#handle !== undefined) {
-      (this.#handle as TcpHandle & TunableHandle).setKeepAlive?.(this.#keepAlive, this.#keepAliveInitialDelay);
-    }
+    this.#handle?.setKeepAlive(this.#keepAlive, this.#keepAliveInitialDelay);
     return this;
   }
 
   #applyTuning(): void {
-    const h = this.#handle as (TcpHandle & TunableHandle) | undefined;
+    const h = this.#handle;
     if (h === undefined) return;
-    if (this.#noDelay) h.setNoDelay?.(true);
-    if (this.#keepAlive) h.setKeepAlive?.(true, this.#keepAliveInitialDelay);
+    if (this.#noDelay) h.setNoDelay(true);
+    if (this.#keepAlive) h.setKeepAlive(true, this.#keepAliveInitialDelay);
   }
 
   /** The last {@link setNoDelay} setting. */

@@ -97,6 +97,24 @@ export class TcpHandle {
     this.stack.service(this);
   }
 
+  /** Turn Nagle's algorithm off (true) or on (false), like `socket.setNoDelay`. */
+  setNoDelay(noDelay = true): void {
+    this.connection.setNoDelay(noDelay);
+    this.stack.service(this);
+  }
+
+  /** Keepalive probes on or off, the first after `initialDelay` ms idle (like `socket.setKeepAlive`). */
+  setKeepAlive(enable = false, initialDelay?: number): void {
+    this.connection.setKeepAlive(enable, initialDelay);
+    this.stack.service(this);
+  }
+
+  /** Abort with ETIMEDOUT when sent data stays unacknowledged for `ms` (0: off). */
+  setUserTimeout(ms: number): void {
+    this.connection.setUserTimeout(ms);
+    this.stack.service(this);
+  }
+
   /** STATUS snapshot. */
   status(): ConnectionStatus {
     return this.connection.snapshot();
