@@ -124,6 +124,8 @@ const DUP_THRESH = 3;
 const PAWS_IDLE_LIMIT = 24 * 24 * 3600 * 1000;
 /** RFC 8985 §7.2: worst-case delayed-ACK time added to the PTO when one segment is in flight. */
 const TLP_WCDELACK = 200;
+/** A floor for the probe timeout, as Linux's 10 ms: on a near-zero RTT, 2·SRTT would fire at once. */
+const TLP_MIN_PTO = 10;
 
 /** The smallest RFC 7323 shift that lets a 16-bit window field cover `buffer` bytes. */
 export function windowShiftFor(buffer: number): number {
@@ -1245,7 +1247,7 @@ export class Connection {
   /** Room for data in a new segment now: SACK blocks riding on it take space too (RFC 6691 §3). */
   private dataRoom(): number {
     if (!this.sackOk || (this.dsack === undefined && this.reassembler.isEmpty)) return this.segSize;
-    const blocks = Math.min(this.tsOk ? 3 : 4, (this.dsack !== undefined ? 1 : 0) + this.reassembler.ranges().length);
+    const blocks = Math.min(this.tsOk ? 3 : 4, (this.dsack !== undefined ? 1 : 0) + this.reassembler.rangeCount);
     return Math.max(1, this.segSize - (2 + 8 * blocks + 2)); // NOP,NOP + kind,len + blocks
   }
 
@@ -1458,17 +1460,28 @@ export class Connection {
       this.dsack = undefined;
     }
     const ranges = this.reassembler.ranges();
+    const find = (seq: number): number => {
+      let lo = 0;
+      let hi = ranges.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (seqLe(ranges[mid]!.right, seq)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < ranges.length && seqLe(ranges[lo]!.left, seq) ? lo : -1;
+    };
+    const has = (r: { left: number; right: number }): boolean => out.some((b) => b.left === r.left && b.right === r.right);
     const kept: number[] = [];
     for (const seq of this.sackRecent) {
-      const r = ranges.find((x) => seqLe(x.left, seq) && seqLt(seq, x.right));
-      if (r === undefined || out.some((b) => b.left === r.left && b.right === r.right)) continue;
+      const i = find(seq);
+      if (i < 0 || has(ranges[i]!)) continue;
       kept.push(seq);
-      if (out.length < max) out.push(r);
+      if (out.length < max) out.push({ left: ranges[i]!.left, right: ranges[i]!.right });
     }
     this.sackRecent = kept;
     for (let i = ranges.length - 1; i >= 0 && out.length < max; i--) {
       const r = ranges[i]!;
-      if (!out.some((b) => b.left === r.left && b.right === r.right)) out.push(r);
+      if (!has(r)) out.push({ left: r.left, right: r.right });
     }
     return out;
   }
@@ -1625,7 +1638,7 @@ export class Connection {
       return;
     }
     const srtt = this.rtt.srtt;
-    let pto = srtt !== undefined ? 2 * srtt : 1000;
+    let pto = srtt !== undefined ? Math.max(2 * srtt, TLP_MIN_PTO) : 1000;
     if (seqDiff(this.sndNxt, this.sndUna) <= this.segSize) pto += TLP_WCDELACK;
     const at = now + pto;
     // "If the PTO is later than the RTO, the RTO fires instead."

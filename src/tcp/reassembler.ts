@@ -31,19 +31,28 @@ export class Reassembler {
   insert(seq: number, data: Uint8Array): void {
     let s = seq;
     let d = data;
-    let i = 0;
-    // Skip pieces that end at or before s.
-    while (i < this.pieces.length && seqLe(seqAdd(this.pieces[i]!.seq, this.pieces[i]!.data.length), s)) i++;
-    const add: Piece[] = [];
+    // First piece that ends after s (binary search: pieces are sorted and disjoint).
+    let lo = 0;
+    let hi = this.pieces.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.pieces[mid]!;
+      if (seqLe(seqAdd(p.seq, p.data.length), s)) lo = mid + 1;
+      else hi = mid;
+    }
+    let i = lo;
     while (d.length > 0) {
       const p = this.pieces[i];
       if (p === undefined || seqLe(seqAdd(s, d.length), p.seq)) {
-        add.push({ seq: s, data: d });
+        this.pieces.splice(i, 0, { seq: s, data: d });
+        this.added(s, d.length);
         break;
       }
       if (seqLt(s, p.seq)) {
         const n = seqDiff(p.seq, s);
-        add.push({ seq: s, data: d.subarray(0, n) });
+        this.pieces.splice(i, 0, { seq: s, data: d.subarray(0, n) });
+        this.added(s, n);
+        i++;
       }
       // Skip the part covered by p.
       const pEnd = seqAdd(p.seq, p.data.length);
@@ -52,10 +61,6 @@ export class Reassembler {
       d = d.subarray(skip);
       s = pEnd;
       i++;
-    }
-    for (const piece of add) {
-      this.insertSorted(piece);
-      this.held += piece.data.length;
     }
   }
 
@@ -66,50 +71,74 @@ export class Reassembler {
   take(rcvNxt: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     let next = rcvNxt;
-    while (this.pieces.length > 0) {
-      const p = this.pieces[0]!;
+    let n = 0;
+    for (; n < this.pieces.length; n++) {
+      const p = this.pieces[n]!;
       const end = seqAdd(p.seq, p.data.length);
-      if (seqLe(end, next)) {
-        this.pieces.shift();
-        this.held -= p.data.length;
-        continue;
+      this.held -= p.data.length;
+      if (seqLe(end, next)) continue;
+      if (seqGt(p.seq, next)) {
+        this.held += p.data.length;
+        break;
       }
-      if (seqGt(p.seq, next)) break;
       const skip = seqDiff(next, p.seq);
       out.push(skip > 0 ? p.data.subarray(skip) : p.data);
-      this.pieces.shift();
-      this.held -= p.data.length;
       next = end;
     }
+    if (n > 0) this.pieces.splice(0, n);
+    // Drop the spans now at or below RCV.NXT.
+    let k = 0;
+    while (k < this.spans.length && seqLe(this.spans[k]!.right, next)) k++;
+    if (k > 0) this.spans.splice(0, k);
     return out;
   }
 
-  /** Held ranges as [left, right) pairs, lowest first (for SACK blocks and stats). */
-  ranges(): Array<{ left: number; right: number }> {
-    const out: Array<{ left: number; right: number }> = [];
-    for (const p of this.pieces) {
-      const end = seqAdd(p.seq, p.data.length);
-      const last = out[out.length - 1];
-      if (last !== undefined && last.right === p.seq) last.right = end;
-      else out.push({ left: p.seq, right: end });
-    }
-    return out;
+  /** Number of disjoint held ranges. */
+  get rangeCount(): number {
+    return this.spans.length;
+  }
+
+  /** Held ranges as [left, right) pairs, lowest first (for SACK blocks and stats). Do not modify. */
+  ranges(): ReadonlyArray<{ readonly left: number; readonly right: number }> {
+    return this.spans;
   }
 
   clear(): void {
     this.pieces = [];
+    this.spans = [];
     this.held = 0;
     this.finSeq = undefined;
   }
 
-  private insertSorted(piece: Piece): void {
+  /** Merged ranges, kept up to date on insert and take. */
+  private spans: Array<{ left: number; right: number }> = [];
+
+  /** Account for a new piece [s, s+len): bytes held and the merged ranges. */
+  private added(s: number, len: number): void {
+    this.held += len;
+    const e = seqAdd(s, len);
+    const spans = this.spans;
+    // First span whose right edge reaches s.
     let lo = 0;
-    let hi = this.pieces.length;
+    let hi = spans.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (seqLt(this.pieces[mid]!.seq, piece.seq)) lo = mid + 1;
+      if (seqLt(spans[mid]!.right, s)) lo = mid + 1;
       else hi = mid;
     }
-    this.pieces.splice(lo, 0, piece);
+    const cur = spans[lo];
+    if (cur === undefined || seqLt(e, cur.left)) {
+      spans.splice(lo, 0, { left: s, right: e });
+      return;
+    }
+    // Touches or overlaps spans[lo]: widen it, then swallow the following spans it now reaches.
+    if (seqLt(s, cur.left)) cur.left = s;
+    if (seqGt(e, cur.right)) cur.right = e;
+    let j = lo + 1;
+    while (j < spans.length && seqLe(spans[j]!.left, cur.right)) {
+      if (seqGt(spans[j]!.right, cur.right)) cur.right = spans[j]!.right;
+      j++;
+    }
+    if (j > lo + 1) spans.splice(lo + 1, j - lo - 1);
   }
 }

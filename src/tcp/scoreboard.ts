@@ -183,7 +183,8 @@ export class Scoreboard {
 
   /** NextSeg rule 1 (RFC 6675 §4): the lowest lost segment not yet retransmitted. */
   firstToRetransmit(): SentSegment | undefined {
-    if (this.lostBytes - this.rtxBytes <= 0 && this.lostBytes === 0) return undefined;
+    // Every lost segment retransmitted already (rtxInFlight implies lost): nothing to scan for.
+    if (this.lostBytes - this.rtxBytes <= 0) return undefined;
     for (let i = this.head; i < this.segs.length; i++) {
       const s = this.segs[i]!;
       if (s.lost && !s.rtxInFlight && !s.sacked) return s;

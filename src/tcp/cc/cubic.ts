@@ -10,8 +10,10 @@
  * segments_acked = acked bytes / SMSS (§4.1 allows the bytes form; it is the same quantity).
  *
  * Choices where the RFC leaves one:
- *  - Slow start while cwnd < ssthresh (RFC 5681 §3.1 allows either at equality; §4.10's "no more
- *    than" is satisfied by switching at equality, as Linux does), Reno slow start as in NewReno.
+ *  - Slow start while cwnd < ssthresh (RFC 5681 §3.1 allows either at equality; CUBIC switches to
+ *    congestion avoidance at equality, as Linux does). The initial slow start is HyStart++ (RFC 9406,
+ *    §4.10's SHOULD; option `hystart`, on by default), with its per-ACK limit L = 8·SMSS (non-paced);
+ *    later slow starts (after an RTO or idle restart, ssthresh known) are Reno's, as in NewReno.
  *  - The congestion avoidance stage (epoch) starts at the first cwnd-limited ACK in congestion
  *    avoidance after a congestion event, RTO, idle reset or HyStart++ exit; t_epoch = its time.
  *  - The §4.4/§4.5 increment (target − cwnd)/cwnd is applied per SMSS acknowledged (× segments_acked),
@@ -23,8 +25,16 @@
  *    between ACKs that were not cwnd-limited, and by the idle time on an idle restart.
  *  - End of recovery: cwnd = ssthresh (the engine holds cwnd = ssthresh during pipe-based recovery;
  *    RFC 9438 §4.2 leaves fast recovery to RFC 6582/6675).
+ *  - K is Figure 2's ∛((W_max − cwnd_epoch)/C). It equals RFC 8312's ∛(W_max·(1 − β)/C) only when
+ *    cwnd_epoch = β·W_max (no fast convergence, FlightSize = cwnd at the loss).
+ *  - RTT in target = W_cubic(t + RTT) is AckSample.srtt, else minRtt, else rtt, else 0.
+ *  - Timeouts (§4.8 "as Reno"): ssthresh is set on the first RTO for a segment only (RFC 5681 §3.1);
+ *    backed-off RTOs, and an RTO inside a fast-recovery episode, keep ssthresh and the undo state.
+ *  - Undo (§4.9): the state saved before the last reduction (congestion event or first RTO) is
+ *    restored once, and only while cwnd is below the saved cwnd (= cwnd_prior).
  */
 import { initialWindow, type AckSample, type CongestionControl } from '../congestion.js';
+import { HyStartPlusPlus } from './hystart.js';
 
 /** §4.1.1 / §5: C = 0.4 segment/s³. */
 export const CUBIC_C = 0.4;
@@ -38,6 +48,8 @@ export interface CubicOptions {
   fastConvergence?: boolean;
   /** RFC 3465 byte-counting limit L in SMSS per ACK during Reno slow start: 1 (default) or 2. */
   abcLimit?: 1 | 2;
+  /** HyStart++ (RFC 9406) in the initial slow start (RFC 9438 §4.10 SHOULD; default on). */
+  hystart?: boolean;
 }
 
 /** CUBIC's variables (RFC 9438 §4.1.2), for stats and tests. Windows in segments, times in ms/s as named. */
@@ -69,6 +81,8 @@ interface CubicUndo extends CubicState {
 
 export class Cubic implements CongestionControl {
   readonly name = 'cubic';
+  /** The HyStart++ state of the initial slow start (undefined when the option is off). */
+  readonly hystart: HyStartPlusPlus | undefined;
   private mss: number;
   /** cwnd in bytes (real). */
   private w: number;
@@ -98,6 +112,7 @@ export class Cubic implements CongestionControl {
     this.w = initialWindow(mss, initialWindowSegments);
     this.fastConvergence = options.fastConvergence ?? true;
     this.abcLimit = options.abcLimit ?? 1;
+    this.hystart = options.hystart ?? true ? new HyStartPlusPlus() : undefined;
   }
 
   get cwnd(): number {
@@ -134,6 +149,10 @@ export class Cubic implements CongestionControl {
     this.lastAckTime = s.now;
     if (s.acked > 0) this.rtoBackoff = false;
     if (s.inRecovery || s.acked <= 0) return;
+    if (this.w < this._ssthresh) {
+      this.slowStart(s);
+      return;
+    }
     if (!s.cwndLimited) {
       // RFC 7661 §4.2 / RFC 9438 §5.8: no growth; §4.2: t excludes the time cwnd was not updated
       // because the flow was application-limited, so the epoch moves forward by it.
@@ -142,15 +161,25 @@ export class Cubic implements CongestionControl {
       }
       return;
     }
-    if (this.w < this._ssthresh) {
-      this.slowStart(s);
-      return;
-    }
     this.afterRto = false;
     this.congestionAvoidance(s);
   }
 
   private slowStart(s: AckSample): void {
+    const hs = this.hystart;
+    if (hs !== undefined && this._ssthresh === Infinity && hs.phase !== 'done') {
+      // §4.10 with HyStart++ (RFC 9406 §4.2); it also sees ACKs that are not cwnd-limited, for its rounds.
+      const step = hs.onAck(s);
+      this.w += step.increase;
+      if (step.exit) {
+        // RFC 9406 §4.2: ssthresh = cwnd. RFC 9438 §4.10: cwnd_prior = cwnd; W_max stays undefined,
+        // so the congestion avoidance stage starts with K = 0 and W_max = cwnd_epoch.
+        this._ssthresh = Math.floor(this.w);
+        this.cwndPrior = this.w / s.mss;
+      }
+      return;
+    }
+    if (!s.cwndLimited) return;
     // §4.10 with Reno slow start, RFC 5681 §3.1 eq. (2): cwnd += min(N, L), L = 1 SMSS (RFC 3465: 2).
     const limit = (this.afterRto ? 1 : this.abcLimit) * s.mss;
     this.w += Math.min(s.acked, limit);
@@ -255,6 +284,7 @@ export class Cubic implements CongestionControl {
     this.afterRto = u.afterRto;
     this.rtoBackoff = false;
     this.inFastRecovery = false;
+    this.hystart?.resetRound();
   }
 
   onIdleRestart(now: number, idle: number, rto: number, mss: number): void {

@@ -4,6 +4,7 @@ import { Cubic } from './cubic.js';
 import { NewReno } from './newreno.js';
 
 export { Cubic, CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, type CubicOptions, type CubicState } from './cubic.js';
+export { HYSTART, HyStartPlusPlus, type HyStartPhase, type HyStartStep } from './hystart.js';
 export { NewReno, type NewRenoOptions } from './newreno.js';
 
 /** Names of the built-in congestion controllers. */
