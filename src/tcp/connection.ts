@@ -1832,8 +1832,10 @@ export class Connection {
     this.sndMss = Math.max(1, Math.min(peer, this.pathMss));
     // RFC 5681 §3.1 / RFC 6928 §2: IW is counted in SMSS-sized segments, and SMSS is known only now.
     // If our SYN was lost, "the initial window ... MUST be one segment" (RFC 5681 §3.1).
-    this.cc = this.makeCc(this.sndMss, this.config);
-    if (this.synRetransmitted) this.cc.onRetransmitTimeout(now, 1, this.sndMss);
+    // ssthresh stays "arbitrarily high": only the window starts at one segment.
+    const config = this.synRetransmitted ? { ...this.config, initialWindowSegments: 1 } : this.config;
+    this.cc = this.makeCc(this.sndMss - (this.tsOk ? 12 : 0), config);
+    void now;
   }
 
   /** Text and FIN that arrive with a SYN wait until ESTABLISHED (RFC 9293 §3.10.7.2, §3.10.7.3). */

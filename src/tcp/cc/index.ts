@@ -24,9 +24,9 @@ export function createCongestionControl(name: CongestionControlName, mss: number
     case 'reno':
       return new RenoSlowStart(mss, config.initialWindowSegments);
     case 'newreno':
-      return new NewReno(mss, config.initialWindowSegments);
+      return new NewReno(mss, config.initialWindowSegments, { abcLimit: 2 }); // RFC 3465 §2.2: L = 2 SMSS, as delayed ACKs cover two segments
     case 'cubic':
-      return new Cubic(mss, config.initialWindowSegments);
+      return new Cubic(mss, config.initialWindowSegments, { abcLimit: 2 });
     default: {
       const unknown: never = name;
       throw new RangeError(`unknown congestion control: ${String(unknown)}`);
