@@ -1151,6 +1151,7 @@ export class Connection {
       if (seqLt(tsEcr, this.episodeRtxTsVal)) {
         this.stats.spuriousRetransmits++;
         this.cc.onSpuriousCongestionEvent(now);
+        this.scoreboard.unmarkLost(); // RFC 3522 §3.2 response: stop the go-back-N of an RTO that was not needed
         this.inRecovery = false;
         this.afterRto = false;
         this.renoSacked = 0;

@@ -181,6 +181,17 @@ export class Scoreboard {
     for (let i = this.head; i < this.segs.length; i++) this.markLost(this.segs[i]!);
   }
 
+  /** The loss marks were wrong (a spurious RTO): segments not yet resent count as in flight again. */
+  unmarkLost(): void {
+    for (let i = this.head; i < this.segs.length; i++) {
+      const s = this.segs[i]!;
+      if (s.lost && !s.rtxInFlight) {
+        s.lost = false;
+        this.lostBytes -= seqDiff(s.end, s.start);
+      }
+    }
+  }
+
   /** NextSeg rule 1 (RFC 6675 §4): the lowest lost segment not yet retransmitted. */
   firstToRetransmit(): SentSegment | undefined {
     // Every lost segment retransmitted already (rtxInFlight implies lost): nothing to scan for.
