@@ -102,6 +102,8 @@ export interface ConnectionStats {
   spuriousRetransmits: number;
   /** Tail loss probes sent (RFC 8985 §7). */
   tailLossProbes: number;
+  /** Losses repaired by a tail loss probe, answered with a cwnd reduction (RFC 8985 §7.4). */
+  tlpRecoveries: number;
   /** Segments marked lost by RACK (RFC 8985 §6). */
   rackLosses: number;
   /** Segments dropped by PAWS (RFC 7323 §5). */
@@ -205,6 +207,10 @@ export class Connection {
   private afterRto = false;
   /** Duplicate ACKs in a row (RFC 5681 §3.2), for peers without SACK. */
   private dupAcks = 0;
+  /** SND.NXT at the first duplicate ACK: data sent after it is Limited Transmit (RFC 3042). */
+  private ltMark: number | undefined;
+  /** RFC 6675 §5 (4.3) / RFC 5681 §3.2 step 3: the first retransmission of an episode is not cwnd-gated. */
+  private fastRtxDue = false;
   /** TSval of the first retransmission of the current episode, for Eifel detection (RFC 3522). */
   private episodeRtxTsVal: number | undefined;
   /** Send time of the last new data, for idle restart (RFC 5681 §4.1). */
@@ -224,6 +230,10 @@ export class Connection {
   private tlpPending = false;
   /** An unacknowledged TLP is out; at most one per episode (RFC 8985 §7.3). */
   private tlpOut = false;
+  /** RFC 8985 §7.4: TLP.end_seq and TLP.is_retrans of the last probe, and whether a D-SACK covered it. */
+  private tlpEndSeq: number | undefined;
+  private tlpIsRetrans = false;
+  private tlpDsacked = false;
   /** Delayed ACK (RFC 1122 §4.2.3.2): when it is due, and the largest segment received (rcv MSS). */
   private delAckAt: number | undefined;
   private rcvMssSeen = 536;
@@ -307,6 +317,7 @@ export class Connection {
     dsacksReceived: 0,
     spuriousRetransmits: 0,
     tailLossProbes: 0,
+    tlpRecoveries: 0,
     rackLosses: 0,
     pawsDrops: 0,
     delayedAcks: 0,
@@ -1036,6 +1047,7 @@ export class Connection {
       if (seqLe(first.right, ack) || (second !== undefined && seqGe(first.left, second.left) && seqLe(first.right, second.right))) {
         this.stats.dsacksReceived++;
         this.rack.onDsack();
+        if (this.tlpEndSeq !== undefined && seqLe(first.right, this.tlpEndSeq)) this.tlpDsacked = true;
       }
       this.scoreboard.sack(blocks, this.sndUna, (s) => this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr)));
     }
@@ -1044,6 +1056,7 @@ export class Connection {
       // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT.
       this.stats.duplicateAcks++;
       this.dupAcks++;
+      if (this.dupAcks === 1) this.ltMark = this.sndNxt;
       if (!this.sackOk) {
         // Without SACK each duplicate ACK means one more segment has left the network (Linux counts it
         // as "SACKed" for pipe); RFC 5681 §3.2 step 4 inflates cwnd to the same effect.
@@ -1052,7 +1065,21 @@ export class Connection {
     } else if (advanced) {
       this.dupAcks = 0;
     }
+    this.tlpLossCheck(now);
     this.detectLosses(now, advanced);
+  }
+
+  /**
+   * RFC 8985 §7.4: once the probe is acknowledged, a retransmitted probe that no D-SACK reported as a
+   * duplicate repaired a real loss — respond to it as to a congestion event.
+   */
+  private tlpLossCheck(now: number): void {
+    if (this.tlpEndSeq === undefined || seqLt(this.sndUna, this.tlpEndSeq)) return;
+    if (this.tlpIsRetrans && !this.tlpDsacked && !this.inRecovery) {
+      this.stats.tlpRecoveries++;
+      this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+    }
+    this.tlpEndSeq = undefined;
   }
 
   /** Is an ACK of retransmitted segment `s` ambiguous (RFC 8985 §6.2 step 2, RFC 7323 §4.1)? */
@@ -1100,7 +1127,10 @@ export class Connection {
     this.episodeRtxTsVal = undefined;
     this.stats.fastRecoveries++;
     this.tlpAt = undefined;
-    this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+    this.fastRtxDue = true;
+    // RFC 5681 §3.2 step 2 / RFC 6675 (4.2): data sent by Limited Transmit is not part of FlightSize here.
+    const lt = this.dupAcks > 0 && this.ltMark !== undefined ? seqDiff(this.sndNxt, this.ltMark) : 0;
+    this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna) - Math.max(0, lt), this.segSize);
   }
 
   /** RFC 6675 pipe: bytes believed in the network. */
@@ -1261,7 +1291,8 @@ export class Connection {
     const cwnd = this.cc.cwnd;
     const pipe = this.pipe();
     const lost = this.scoreboard.firstToRetransmit();
-    if (lost !== undefined && cwnd - pipe >= Math.min(segSize, seqDiff(lost.end, lost.start))) {
+    if (lost !== undefined && (this.fastRtxDue || cwnd - pipe >= Math.min(segSize, seqDiff(lost.end, lost.start)))) {
+      this.fastRtxDue = false;
       return this.retransmit(lost, now, this.inRecovery
         ? 'RFC 6675 §5 (C.1) / RFC 6582 — fast recovery: retransmit the first segment deemed lost'
         : 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — after the retransmission timeout: resend from SND.UNA');
@@ -1315,6 +1346,8 @@ export class Connection {
     if (probe) {
       this.stats.tailLossProbes++;
       this.tlpOut = true;
+      this.tlpIsRetrans = false;
+      this.tlpDsacked = false;
     }
     if (finDue) {
       flags |= FIN;
@@ -1325,6 +1358,7 @@ export class Connection {
           ? 'RFC 9293 §3.10.4 — CLOSE in CLOSE-WAIT: after queued data, send FIN'
           : 'RFC 9293 §3.10.4 — CLOSE: after queued data, send FIN';
     }
+    if (probe) this.tlpEndSeq = this.sndNxt;
     const tsVal = this.tsVal(now);
     this.scoreboard.push({
       start: seq,
@@ -1371,6 +1405,9 @@ export class Connection {
     if (last === undefined || last.sacked) return undefined;
     this.stats.tailLossProbes++;
     this.tlpOut = true;
+    this.tlpEndSeq = this.sndNxt;
+    this.tlpIsRetrans = true;
+    this.tlpDsacked = false;
     return this.retransmit(last, now, 'RFC 8985 §7.3 — probe timeout: retransmit the last segment as a tail loss probe');
   }
 
@@ -1621,6 +1658,7 @@ export class Connection {
     this.recoveryPoint = this.sndNxt;
     this.renoSacked = 0;
     this.dupAcks = 0;
+    this.fastRtxDue = false;
     this.episodeRtxTsVal = undefined;
     this.tlpAt = undefined;
     this.tlpOut = false;
