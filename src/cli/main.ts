@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { demoJsonLines, formatDemo } from './demo-format.js';
 import { SCENARIOS, runDemo } from './demo-scenarios.js';
+import { TRANSFER_USAGE, TransferUsageError, transferCommand } from './transfer.js';
 
 const USAGE = `usage: synack <command> [options]
 
@@ -8,6 +9,7 @@ commands:
   demo <scenario> [--seed N] [--json] [--explain]
       Run a scenario on the simulated network and print its trace.
       scenarios: ${Object.keys(SCENARIOS).join(', ')}
+  ${TRANSFER_USAGE.split('\n').join('\n  ')}
   help
       Show this text.`;
 
@@ -53,7 +55,21 @@ function demo(args: Parsed): void {
   process.stdout.write(out + '\n');
 }
 
+async function transfer(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await transferCommand(argv);
+  } catch (e) {
+    if (e instanceof TransferUsageError) fail(`transfer: ${e.message} (see 'synack help')`);
+    throw e;
+  }
+}
+
 function main(argv: string[]): void {
+  if (argv[0] === 'transfer') {
+    // Its own parser: every option but --json takes a value.
+    void transfer(argv.slice(1));
+    return;
+  }
   const args = parseArgs(argv);
   switch (args.positional[0]) {
     case 'demo':

@@ -781,8 +781,10 @@ export class Connection {
       fin = false;
       this.requestAck('RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed');
     }
-    // RFC 7323 §4.3 (2): remember the TSval of the segment that an ACK of ours will echo.
-    if (this.tsOk && ts !== undefined && seqGe(ts.value, this.tsRecent) && seqLe(seg.seq, this.lastAckSent)) {
+    // RFC 7323 §4.3 (2): remember the TSval of the segment that an ACK of ours will echo. An invalid
+    // (24 days idle) TS.Recent is replaced whatever the TSval (RFC 7323 §5.5: "rule R3 updates TS.Recent").
+    const tsRecentValid = now - this.tsRecentAt < PAWS_IDLE_LIMIT;
+    if (this.tsOk && ts !== undefined && (seqGe(ts.value, this.tsRecent) || !tsRecentValid) && seqLe(seg.seq, this.lastAckSent)) {
       this.tsRecent = ts.value;
       this.tsRecentAt = now;
     }
@@ -912,6 +914,15 @@ export class Connection {
             this.deferAck(now, 'RFC 9293 §3.10.7.4 — text accepted → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
           }
         } else {
+          if (this.sackOk) {
+            // RFC 2883 §4: a duplicate of held out-of-order data is reported first, in a D-SACK block;
+            // the block holding it follows (it is the most recent one).
+            const end = seqAdd(seq, payload.length);
+            const held = this.reassembler.ranges().find((r) => seqLt(r.left, end) && seqLt(seq, r.right));
+            if (held !== undefined) {
+              this.dsack = { left: seqGt(held.left, seq) ? held.left : seq, right: seqLt(held.right, end) ? held.right : end };
+            }
+          }
           this.reassembler.insert(seq, payload);
           if (this.sackOk) this.sackRecent.unshift(seq);
           if (this.sackRecent.length > 8) this.sackRecent.length = 8;
@@ -1112,9 +1123,10 @@ export class Connection {
       this.renoSacked = 0;
       this.cc.onRecoveryEnd(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
     } else if (this.inRecovery && advanced && !this.sackOk) {
-      // RFC 6582 §3.2 step 5: a partial ACK — the next unacknowledged segment is lost too.
+      // RFC 6582 §3.2 step 5: a partial ACK — the next unacknowledged segment is lost too, and is
+      // retransmitted at once ("retransmit the first unacknowledged segment"), not gated by cwnd − pipe.
       const head = board.first();
-      if (head !== undefined && !head.rtxInFlight) newlyLost += board.markLost(head);
+      if (head !== undefined && !head.rtxInFlight && board.markLost(head) > 0) this.fastRtxDue = true;
     }
     if (this.afterRto && seqGe(this.sndUna, this.recoveryPoint)) this.afterRto = false;
     if (newlyLost > 0 && !this.inRecovery && !this.afterRto) this.enterRecovery(now);
@@ -1161,12 +1173,14 @@ export class Connection {
     this.renoSacked = Math.max(0, this.renoSacked - acked);
     // RTT: from the echoed timestamp (RFC 7323 §4.1), else from a never-retransmitted segment (RFC 6298
     // §3, Karn's rule); the SYN is timed on its own.
+    // Like Linux, a Karn-valid sample from our own send times comes first: TSecr echoes TS.Recent, which
+    // stays old while a hole is open (RFC 7323 §4.3), so under heavy loss it can overstate the RTT.
     let sample: number | undefined;
-    if (tsEcr !== undefined && tsEcr !== 0) {
+    if (newest !== undefined) {
+      sample = now - newest.xmitAt;
+    } else if (tsEcr !== undefined && tsEcr !== 0) {
       const r = seqDiff(this.tsVal(now), tsEcr);
       if (r >= 0) sample = r;
-    } else if (newest !== undefined) {
-      sample = now - newest.xmitAt;
     }
     if (this.rttTimedEnd !== undefined && seqGe(ack, this.rttTimedEnd)) {
       sample ??= now - this.rttTimedAt;
@@ -1508,7 +1522,9 @@ export class Connection {
       }
       return lo < ranges.length && seqLe(ranges[lo]!.left, seq) ? lo : -1;
     };
-    const has = (r: { left: number; right: number }): boolean => out.some((b) => b.left === r.left && b.right === r.right);
+    // A D-SACK block may repeat a SACK block: the repeat is how the sender recognises it (RFC 2883 §4).
+    const d = out.length;
+    const has = (r: { left: number; right: number }): boolean => out.some((b, i) => i >= d && b.left === r.left && b.right === r.right);
     const kept: number[] = [];
     for (const seq of this.sackRecent) {
       const i = find(seq);
@@ -1602,14 +1618,19 @@ export class Connection {
       this.stats.delayedAcks++;
       this.requestAck('RFC 1122 §4.2.3.2 / RFC 5681 §4.2 — delayed-ACK timer expired: acknowledge');
     }
+    if (this.tlpAt !== undefined && now >= this.tlpAt) {
+      this.tlpAt = undefined;
+      if (!this.inRecovery && this.sndUna !== this.sndNxt) {
+        this.tlpPending = true;
+        // RFC 8985 §7.3: "After attempting to send a loss probe ... the sender MUST re-arm the RTO
+        // timer, not the PTO timer, if the FlightSize is not zero" (timeout = now + RTO).
+        this.rtoAt = now + this.rtt.rto;
+      }
+    }
     if (this.rtoAt !== undefined && now >= this.rtoAt) this.onRetransmitTimeout(now);
     if (this.rackTimerAt !== undefined && now >= this.rackTimerAt) {
       this.rackTimerAt = undefined;
       this.detectLosses(now, false); // RFC 8985 §6.3: the reordering window has passed
-    }
-    if (this.tlpAt !== undefined && now >= this.tlpAt) {
-      this.tlpAt = undefined;
-      if (!this.inRecovery && this.sndUna !== this.sndNxt) this.tlpPending = true;
     }
     if (this.persistAt !== undefined && now >= this.persistAt) {
       this.persistBackoff++;
@@ -1672,7 +1693,8 @@ export class Connection {
 
   /** RFC 8985 §7.2: arm the probe timeout after sending or on an ACK, when a probe could help. */
   private armTlp(now: number): void {
-    if (!this.config.rack || !this.sackOk || this.inRecovery || this.tlpOut || this.afterRto) {
+    // RFC 8985 §7.2: not in fast or RTO recovery, nor once segments have been SACKed.
+    if (!this.config.rack || !this.sackOk || this.inRecovery || this.tlpOut || this.afterRto || this.scoreboard.sackedSegments > 0) {
       this.tlpAt = undefined;
       return;
     }
@@ -1680,8 +1702,8 @@ export class Connection {
     let pto = srtt !== undefined ? Math.max(2 * srtt, TLP_MIN_PTO) : 1000;
     if (seqDiff(this.sndNxt, this.sndUna) <= this.segSize) pto += TLP_WCDELACK;
     const at = now + pto;
-    // "If the PTO is later than the RTO, the RTO fires instead."
-    this.tlpAt = this.rtoAt !== undefined && at >= this.rtoAt ? undefined : at;
+    // RFC 8985 §7.2 TLP_calc_PTO: "If Now() + PTO > TCP_RTO_expiration(): PTO = TCP_RTO_expiration() − Now()".
+    this.tlpAt = this.rtoAt !== undefined && at > this.rtoAt ? this.rtoAt : at;
   }
 
   private persistInterval(): number {

@@ -52,8 +52,9 @@ export class RackState {
       const s = board.at(i)!;
       if (s.sacked || (s.lost && !s.rtxInFlight)) continue;
       if (!sentAfter(this.xmitAt, this.endSeq, s.xmitAt, s.end)) {
-        // Segments are mostly in send order: past the RACK segment only retransmissions can qualify.
-        if (s.retransmits === 0 && s.xmitAt > this.xmitAt) break;
+        // Never-retransmitted segments were sent in sequence order, and a retransmission is later than
+        // its original: everything from here on was sent after the RACK segment.
+        if (s.retransmits === 0) break;
         continue;
       }
       const remaining = s.xmitAt + this.rtt + reoWnd - now;
