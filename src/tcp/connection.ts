@@ -1166,19 +1166,26 @@ export class Connection {
       this.sndBufSeq = ack; // our SYN was acknowledged
     }
     let newest: SentSegment | undefined;
+    let oldestTsVal: number | undefined;
+    let repairedHole = false;
     this.scoreboard.ackTo(ack, (s) => {
       this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr));
-      if (s.retransmits === 0) newest = s;
+      oldestTsVal ??= s.tsVal;
+      if (s.retransmits > 0 || s.lost) repairedHole = true;
+      // A segment SACKed earlier sat at the receiver while a hole was open: its ACK says nothing of the RTT.
+      if (s.retransmits === 0 && !s.sacked) newest = s;
     });
     this.renoSacked = Math.max(0, this.renoSacked - acked);
     // RTT: from the echoed timestamp (RFC 7323 §4.1), else from a never-retransmitted segment (RFC 6298
     // §3, Karn's rule); the SYN is timed on its own.
     // Like Linux, a Karn-valid sample from our own send times comes first: TSecr echoes TS.Recent, which
     // stays old while a hole is open (RFC 7323 §4.3), so under heavy loss it can overstate the RTT.
+    // RFC 6298 §3 (Karn) applies to the whole ACK: one that fills a hole also covers segments that
+    // waited behind it. A TSecr older than what it acknowledges echoes an earlier transmission.
     let sample: number | undefined;
-    if (newest !== undefined) {
+    if (newest !== undefined && !repairedHole) {
       sample = now - newest.xmitAt;
-    } else if (tsEcr !== undefined && tsEcr !== 0) {
+    } else if (tsEcr !== undefined && tsEcr !== 0 && (oldestTsVal === undefined || seqGe(tsEcr, oldestTsVal))) {
       const r = seqDiff(this.tsVal(now), tsEcr);
       if (r >= 0) sample = r;
     }
