@@ -1061,6 +1061,8 @@ export class Connection {
         if (this.tlpEndSeq !== undefined && seqLe(first.right, this.tlpEndSeq)) this.tlpDsacked = true;
       }
       this.scoreboard.sack(blocks, this.sndUna, (s) => this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr)));
+      // RFC 8985 §7.2: no PTO once segments are SACKed (RACK's reordering timer covers the tail).
+      if (this.scoreboard.sackedSegments > 0) this.tlpAt = undefined;
     }
     const flight = seqDiff(this.sndNxt, this.sndUna);
     if (!advanced && pure && ack === this.sndUna && flight > 0 && this.segWindow(seg) === this.sndWnd) {

@@ -100,7 +100,10 @@ export class Scoreboard {
    */
   sack(blocks: readonly SackBlock[], cumAck: number, onSacked: (s: SentSegment) => void): number {
     let newly = 0;
-    for (const b of blocks) {
+    // Lowest block first, so `onSacked` sees segments in ascending order (RFC 8985 §6.2 step 3 needs it:
+    // the receiver puts the most recent block first, RFC 2018 §4, which is not the lowest).
+    const ordered = blocks.length > 1 ? [...blocks].sort((x, y) => seqDiff(x.left, y.left)) : blocks;
+    for (const b of ordered) {
       if (seqLe(b.right, cumAck) || !seqLt(b.left, b.right)) continue;
       // Binary search for the first segment ending after b.left.
       let lo = this.head;
