@@ -1,5 +1,6 @@
 /**
- * Links: the {@link LinkPort} abstraction and the simulated network that implements it.
+ * Links: the {@link LinkPort} abstraction and the simulated network that implements it. The Linux TUN
+ * link (Node only) is a separate entry point, `synack/tun`, so that browser bundles never import it.
  *
  * @module
  */
