@@ -4,3 +4,7 @@ export * from './checksum.js';
 export * from './ipv4.js';
 export * from './tcp.js';
 export * from './packet.js';
+export * from './ipv6.js';
+export * from './udp.js';
+export * from './icmp.js';
+export * from './icmpv6.js';

@@ -58,6 +58,7 @@ export type DropReason =
   | 'bad-checksum'
   | 'bad-option-length'
   | 'bad-option'
+  | 'bad-extension-header'
   | 'fragmented'
   | 'unsupported-protocol'
   | 'bad-address'
