@@ -2,6 +2,8 @@
 import { demoJsonLines, formatDemo } from './demo-format.js';
 import { SCENARIOS, runDemo } from './demo-scenarios.js';
 import { TRANSFER_USAGE, TransferUsageError, transferCommand } from './transfer.js';
+import { SERVE_USAGE, TunUsageError, serveCommand } from './serve.js';
+import { GET_USAGE, getCommand } from './get.js';
 
 const USAGE = `usage: synack <command> [options]
 
@@ -10,6 +12,8 @@ commands:
       Run a scenario on the simulated network and print its trace.
       scenarios: ${Object.keys(SCENARIOS).join(', ')}
   ${TRANSFER_USAGE.split('\n').join('\n  ')}
+  ${SERVE_USAGE.split('\n').join('\n  ')}
+  ${GET_USAGE.split('\n').join('\n  ')}
   help
       Show this text.`;
 
@@ -64,10 +68,25 @@ async function transfer(argv: string[]): Promise<void> {
   }
 }
 
+/** `serve` and `get` (real TUN devices): usage errors exit 2, run-time failures 1. */
+async function tunCommand(name: string, command: (argv: string[]) => Promise<number>, argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await command(argv);
+  } catch (e) {
+    if (e instanceof TunUsageError) fail(`${name}: ${e.message} (see 'synack help')`);
+    process.stderr.write(`synack: ${name}: ${(e as Error).message ?? String(e)}\n`);
+    process.exit(1);
+  }
+}
+
 function main(argv: string[]): void {
   if (argv[0] === 'transfer') {
     // Its own parser: every option but --json takes a value.
     void transfer(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'serve' || argv[0] === 'get') {
+    void tunCommand(argv[0], argv[0] === 'serve' ? serveCommand : getCommand, argv.slice(1));
     return;
   }
   const args = parseArgs(argv);

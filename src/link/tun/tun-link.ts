@@ -257,7 +257,8 @@ export class TunLink implements LinkPort {
         this.lastError = err;
         return;
       }
-      const packet = buf.subarray(0, n).slice(); // a copy the stack may keep; buf goes straight back
+      // A real copy (Buffer#slice would be a view): the stack keeps payload views, and buf is reused at once.
+      const packet = Uint8Array.prototype.slice.call(buf, 0, n);
       this.read(buf);
       this.counters.packetsIn++;
       this.counters.bytesIn += n;

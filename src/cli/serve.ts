@@ -1,0 +1,424 @@
+/**
+ * `synack serve`: a synack stack on a real Linux TUN device, with an echo, discard or static-file HTTP
+ * server on it. Also holds what `synack get` shares with it: the TUN options (`--tun`, `--ip`,
+ * `--peer`, `--netns`), their parsing, and {@link openTunStack}, which creates the device, configures
+ * the kernel's end and puts a {@link Stack} on it. IPv4 only for now.
+ *
+ * @module
+ */
+
+import fs from 'node:fs';
+import http from 'node:http';
+import { isIPv4 } from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Stack } from '../stack/stack.js';
+import { realRuntime, type Runtime } from '../stack/runtime.js';
+import { TunLink } from '../link/tun/tun-link.js';
+import { createNet } from '../socket/net.js';
+import type { Socket } from '../socket/socket.js';
+
+/** A bad command line; the message says what is wrong. */
+export class TunUsageError extends Error {
+  override name = 'TunUsageError';
+}
+
+/** The link options `serve` and `get` share. */
+export interface TunStackOptions {
+  /** TUN device name (created, or attached if a persistent one exists). */
+  tun: string;
+  /** The stack's address. */
+  ip: string;
+  prefixLength: number;
+  /** The kernel's address on the device (same prefix). */
+  peer: string;
+  /** Existing network namespace for the device (`ip netns` name). */
+  netns?: string;
+}
+
+export const TUN_OPTIONS_USAGE = `--tun NAME --ip ADDR/PREFIX --peer ADDR [--netns NS]`;
+
+const TUN_OPTIONS_HELP = `      --tun NAME       TUN device to create (or attach to, if a persistent one exists)
+      --ip A/P         synack's IPv4 address and prefix length, e.g. 10.9.0.2/24
+      --peer ADDR      the kernel's address on the device (same subnet); set with \`ip addr\`
+      --netns NS       move the device into this existing namespace and configure it there
+      Needs Linux, root (CAP_NET_ADMIN), /dev/net/tun, python3 and ip. IPv4 only for now.`;
+
+export const SERVE_USAGE = `serve ${TUN_OPTIONS_USAGE} [--port N] (--echo | --discard | --http DIR)
+      Run a synack stack on a TUN device with a server on it: echo (port 7), discard (port 9) or
+      static files from DIR over HTTP (port 80; GET/HEAD). Ctrl-C closes connections and exits.
+${TUN_OPTIONS_HELP}`;
+
+/** Raw command line: `--name value` / `--name=value`, boolean flags, `-o FILE`, positionals. */
+export interface RawArgs {
+  values: Map<string, string>;
+  booleans: Set<string>;
+  positional: string[];
+}
+
+/** Parse `argv` with the given value-taking and boolean option names (`-o` maps to `output`). */
+export function parseRaw(argv: readonly string[], valueFlags: readonly string[], booleanFlags: readonly string[]): RawArgs {
+  const values = new Map<string, string>();
+  const booleans = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let name: string;
+    let inline: string | undefined;
+    if (a === '-o' && valueFlags.includes('output')) {
+      name = 'output';
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (eq > 0) inline = a.slice(eq + 1);
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new TunUsageError(`unknown option ${a}`);
+    } else {
+      positional.push(a);
+      continue;
+    }
+    if (booleanFlags.includes(name)) {
+      if (inline !== undefined) throw new TunUsageError(`--${name} takes no value`);
+      booleans.add(name);
+      continue;
+    }
+    if (!valueFlags.includes(name)) throw new TunUsageError(`unknown option ${a.startsWith('--') ? `--${name}` : a}`);
+    let value: string;
+    if (inline !== undefined) value = inline;
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) value = argv[++i]!;
+    else throw new TunUsageError(`${name === 'output' ? '-o' : `--${name}`} needs a value`);
+    if (values.has(name)) throw new TunUsageError(`--${name} given twice`);
+    values.set(name, value);
+  }
+  return { values, booleans, positional };
+}
+
+const IPV6_ERROR = 'IPv6 is not supported yet (use IPv4 addresses)';
+
+function ipv4ToInt(a: string): number {
+  return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+/** Check an IPv4 literal; an IPv6-looking one gets the "not supported yet" error. */
+export function requireIpv4(text: string, what: string): string {
+  if (text.includes(':')) throw new TunUsageError(`${what}: ${IPV6_ERROR}, got '${text}'`);
+  if (!isIPv4(text)) throw new TunUsageError(`${what} needs an IPv4 address, got '${text}'`);
+  return text;
+}
+
+/** The `--tun`, `--ip`, `--peer`, `--netns` options. */
+export const TUN_VALUE_FLAGS = ['tun', 'ip', 'peer', 'netns'] as const;
+
+/** Validate the shared link options. */
+export function parseTunOptions(values: Map<string, string>): TunStackOptions {
+  const tun = values.get('tun');
+  if (tun === undefined) throw new TunUsageError('--tun NAME is required');
+  if (Buffer.byteLength(tun) > 15 || !/^[A-Za-z0-9_.-]+$/.test(tun)) throw new TunUsageError(`--tun: bad interface name '${tun}' (at most 15 of A-Z a-z 0-9 _ . -)`);
+  const ipText = values.get('ip');
+  if (ipText === undefined) throw new TunUsageError('--ip ADDR/PREFIX is required');
+  const slash = ipText.indexOf('/');
+  if (slash < 0) throw new TunUsageError(`--ip needs ADDR/PREFIX (e.g. 10.9.0.2/24), got '${ipText}'`);
+  const ip = requireIpv4(ipText.slice(0, slash), '--ip');
+  const prefixText = ipText.slice(slash + 1);
+  const prefixLength = /^\d{1,2}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefixLength >= 1 && prefixLength <= 30)) throw new TunUsageError(`--ip prefix length must be 1–30, got '${prefixText}'`);
+  const peerText = values.get('peer');
+  if (peerText === undefined) throw new TunUsageError('--peer ADDR is required (the kernel side of the device)');
+  const peer = requireIpv4(peerText, '--peer');
+  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  if (((ipv4ToInt(ip) & mask) >>> 0) !== ((ipv4ToInt(peer) & mask) >>> 0)) throw new TunUsageError(`--peer ${peer} is not in ${ip}/${prefixLength}`);
+  if (peer === ip) throw new TunUsageError('--peer must differ from --ip');
+  const netns = values.get('netns');
+  if (netns !== undefined && !/^[A-Za-z0-9_.-]+$/.test(netns)) throw new TunUsageError(`--netns: bad namespace name '${netns}'`);
+  return { tun, ip, prefixLength, peer, ...(netns !== undefined ? { netns } : {}) };
+}
+
+/** The real runtime with unref'd timers, so leftover TCP timers (e.g. TIME-WAIT) cannot hold the process. */
+export function unrefRuntime(): Runtime {
+  const base = realRuntime();
+  return {
+    ...base,
+    setTimer(at, callback) {
+      const t = setTimeout(callback, Math.max(0, at - performance.now()));
+      t.unref();
+      return () => clearTimeout(t);
+    },
+  };
+}
+
+function runCommand(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+async function ipCommand(netns: string | undefined, args: string[]): Promise<void> {
+  const full = [...(netns !== undefined ? ['-n', netns] : []), ...args];
+  const r = await runCommand('ip', full);
+  if (r.code !== 0) throw new Error(`ip ${full.join(' ')} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+}
+
+/** A stack on a configured TUN device. */
+export interface TunStack {
+  stack: Stack;
+  link: TunLink;
+  options: TunStackOptions;
+  /** "via tun NAME (kernel side PEER[, netns NS])". */
+  describe(): string;
+}
+
+/**
+ * Create (or attach to) the TUN device, move it into `netns` if given (which must exist), put a stack
+ * at `ip` on it, then give the kernel's end `peer/prefix` and bring the device up. On failure the
+ * device is closed again.
+ */
+export async function openTunStack(options: TunStackOptions): Promise<TunStack> {
+  if (options.netns !== undefined) {
+    const r = await runCommand('ip', ['netns', 'exec', options.netns, 'true']).catch(() => ({ code: -1, stderr: '' }));
+    if (r.code !== 0) throw new Error(`network namespace '${options.netns}' does not exist (create it with: ip netns add ${options.netns})`);
+  }
+  const link = await TunLink.open({ name: options.tun, ...(options.netns !== undefined ? { netns: options.netns } : {}) });
+  try {
+    const stack = new Stack({ name: 'synack', runtime: unrefRuntime() });
+    stack.addInterface({ name: link.name, link, addresses: [`${options.ip}/${options.prefixLength}`] });
+    await ipCommand(options.netns, ['addr', 'replace', `${options.peer}/${options.prefixLength}`, 'dev', link.name]);
+    await ipCommand(options.netns, ['link', 'set', 'dev', link.name, 'up']);
+    const where = options.netns !== undefined ? `, netns ${options.netns}` : '';
+    return { stack, link, options, describe: () => `via tun ${link.name} (kernel side ${options.peer}${where})` };
+  } catch (e) {
+    await link.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+// ───────────────────────────── serve ─────────────────────────────
+
+export type ServeMode = 'echo' | 'discard' | 'http';
+
+export interface ServeArgs {
+  tun: TunStackOptions;
+  mode: ServeMode;
+  port: number;
+  /** Root directory for `http`. */
+  dir?: string;
+}
+
+const DEFAULT_PORTS: Record<ServeMode, number> = { echo: 7, discard: 9, http: 80 };
+
+/** Parse the arguments after `serve`. Throws {@link TunUsageError}. */
+export function parseServeArgs(argv: readonly string[]): ServeArgs {
+  const raw = parseRaw(argv, [...TUN_VALUE_FLAGS, 'port', 'http'], ['echo', 'discard']);
+  if (raw.positional.length > 0) throw new TunUsageError(`unexpected argument '${raw.positional[0]}'`);
+  const tun = parseTunOptions(raw.values);
+  const modes: ServeMode[] = [];
+  if (raw.booleans.has('echo')) modes.push('echo');
+  if (raw.booleans.has('discard')) modes.push('discard');
+  if (raw.values.has('http')) modes.push('http');
+  if (modes.length !== 1) throw new TunUsageError('give exactly one of --echo, --discard, --http DIR');
+  const mode = modes[0]!;
+  let port = DEFAULT_PORTS[mode];
+  const portText = raw.values.get('port');
+  if (portText !== undefined) {
+    port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw new TunUsageError(`--port must be 1–65535, got '${portText}'`);
+  }
+  const args: ServeArgs = { tun, mode, port };
+  if (mode === 'http') {
+    const dir = path.resolve(raw.values.get('http')!);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      throw new TunUsageError(`--http: directory '${dir}' does not exist`);
+    }
+    if (!st.isDirectory()) throw new TunUsageError(`--http: '${dir}' is not a directory`);
+    args.dir = fs.realpathSync(dir);
+  }
+  return args;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+};
+
+function plain(res: http.ServerResponse, status: number, head: boolean, extra: Record<string, string> = {}): void {
+  const body = `${status} ${http.STATUS_CODES[status] ?? ''}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...extra });
+  res.end(head ? undefined : body);
+}
+
+/**
+ * Resolve a request path inside `root` (a realpath): undefined when it is malformed or escapes
+ * `root` (`..`, or a symlink pointing out).
+ */
+async function resolveInside(root: string, urlPath: string): Promise<string | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const candidate = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
+  const inside = (p: string): boolean => {
+    const rel = path.relative(root, p);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  if (!inside(candidate)) return undefined;
+  let real: string;
+  try {
+    real = await fs.promises.realpath(candidate);
+  } catch {
+    return candidate; // does not exist: the caller's stat answers 404
+  }
+  return inside(real) ? real : undefined;
+}
+
+/** Static files from `root`: GET/HEAD, Content-Length, 404, index.html for directories, streamed with backpressure. */
+export function staticHandler(root: string): http.RequestListener {
+  return (req, res) => {
+    void (async () => {
+      const head = req.method === 'HEAD';
+      if (req.method !== 'GET' && !head) return plain(res, 405, false, { allow: 'GET, HEAD' });
+      const urlPath = (req.url ?? '/').split('?', 1)[0]!;
+      if (!urlPath.startsWith('/')) return plain(res, 400, head);
+      let file = await resolveInside(root, urlPath);
+      if (file === undefined) return plain(res, 404, head);
+      let st: fs.Stats;
+      try {
+        st = await fs.promises.stat(file);
+        if (st.isDirectory()) {
+          file = path.join(file, 'index.html');
+          st = await fs.promises.stat(file);
+        }
+      } catch {
+        return plain(res, 404, head);
+      }
+      if (!st.isFile()) return plain(res, 404, head);
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'content-length': String(st.size),
+        'last-modified': st.mtime.toUTCString(),
+      });
+      if (head) return void res.end();
+      const stream = fs.createReadStream(file);
+      stream.on('error', () => res.destroy());
+      res.on('close', () => stream.destroy());
+      stream.pipe(res); // pipe() pauses the file while the socket's buffer is full
+    })().catch(() => res.destroy());
+  };
+}
+
+/**
+ * `TunLink.close()` drops writes still queued, so give the last segments (final ACKs, RSTs) a moment to
+ * be written first.
+ */
+export function drainLink(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** How long a shutdown waits for connections to close before giving up on them. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+/** `synack serve …`: runs until SIGINT/SIGTERM; resolves with the exit status. */
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  const args = parseServeArgs(argv);
+  const ts = await openTunStack(args.tun);
+  const { stack, link } = ts;
+  const net = createNet(stack);
+  const sockets = new Set<Socket>();
+  let shuttingDown = false;
+  /** Per socket: HTTP responses in progress (so shutdown ends the socket only between responses). */
+  const busy = new Map<Socket, number>();
+
+  /**
+   * Send our FIN, and keep reading (and dropping) until the peer's: an echo socket piped to itself is
+   * unpiped, and so paused, once its writable side finishes, and would never see the peer's FIN.
+   */
+  const finish = (socket: Socket): void => {
+    socket.unpipe();
+    socket.end();
+    socket.resume();
+  };
+
+  let web: http.Server | undefined;
+  if (args.mode === 'http') {
+    const handler = staticHandler(args.dir!);
+    web = http.createServer((req, res) => {
+      const socket = req.socket as unknown as Socket;
+      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      res.on('close', () => {
+        const n = (busy.get(socket) ?? 1) - 1;
+        busy.set(socket, n);
+        if (shuttingDown && n === 0) finish(socket);
+      });
+      if (shuttingDown) res.shouldKeepAlive = false;
+      handler(req, res);
+    });
+  }
+
+  const server = net.createServer((socket) => {
+    if (shuttingDown) return void socket.end();
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      busy.delete(socket);
+    });
+    socket.on('error', () => undefined); // a reset peer: the socket closes, nothing else to do
+    if (args.mode === 'echo') socket.pipe(socket);
+    else if (args.mode === 'discard') socket.resume();
+    else web!.emit('connection', socket);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(args.port, args.tun.ip, () => resolve());
+  }).catch(async (e: unknown) => {
+    await link.close().catch(() => undefined);
+    throw e;
+  });
+  process.stdout.write(`synack serving ${args.mode} on ${args.tun.ip}:${args.port} ${ts.describe()}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  shuttingDown = true;
+  process.stderr.write(`synack: ${signal}: closing ${sockets.size} connection(s)\n`);
+  server.close();
+  for (const s of sockets) {
+    if ((busy.get(s) ?? 0) === 0) finish(s);
+  }
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
+    const check = (): void => {
+      if (sockets.size === 0) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    };
+    for (const s of sockets) s.once('close', () => setImmediate(check));
+    check();
+  });
+  if (!closed) {
+    process.stderr.write(`synack: ${sockets.size} connection(s) still open after ${SHUTDOWN_GRACE_MS} ms; resetting them\n`);
+    for (const s of sockets) s.resetAndDestroy();
+  }
+  await drainLink();
+  await link.close();
+  return 0;
+}
