@@ -7,7 +7,8 @@ import { ipv4PseudoHeaderSum } from '../wire/checksum.js';
 import { IPV4_HEADER_LENGTH, ipv4ToString, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
 import { buildIpv4Tcp } from '../wire/packet.js';
 import { parseTcp } from '../wire/tcp.js';
-import { ACK, IPPROTO_TCP, RST, SYN, type TcpSegment } from '../wire/types.js';
+import { buildIpv4Icmp, icmpv4EchoReply, parseIcmpv4 } from '../wire/icmp.js';
+import { ACK, IPPROTO_ICMP, IPPROTO_TCP, RST, SYN, type TcpSegment } from '../wire/types.js';
 import { StackError } from './errors.js';
 import { NetworkInterface, RoutingTable, parseAddressOrThrow, parsePrefixOrThrow } from './routing.js';
 import type { Runtime } from './runtime.js';
@@ -38,6 +39,8 @@ export interface StackCounters {
   packetsIn: number;
   packetsOut: number;
   resetsSent: number;
+  /** ICMP Echo Replies sent (RFC 1122 §3.2.2.6). */
+  echoReplies: number;
   /** Drops by reason: the wire layer's parse errors plus 'not-for-us', 'no-route', 'syn-queue-full', … */
   drops: Record<string, number>;
 }
@@ -74,7 +77,7 @@ export class Stack {
   readonly tcpConfig: TcpConfig;
   readonly routes = new RoutingTable();
   readonly interfaces: NetworkInterface[] = [];
-  readonly counters: StackCounters = { packetsIn: 0, packetsOut: 0, resetsSent: 0, drops: {} };
+  readonly counters: StackCounters = { packetsIn: 0, packetsOut: 0, resetsSent: 0, echoReplies: 0, drops: {} };
   readonly forwarding: boolean;
 
   private readonly isnKey: Uint8Array;
@@ -246,6 +249,7 @@ export class Stack {
       if (this.forwarding) return this.forward(packet, header.dst, header.ttl);
       return this.drop('not-for-us', ipv4ToString(header.dst));
     }
+    if (header.protocol === IPPROTO_ICMP) return this.onIcmpv4(header.src, header.dst, payload);
     if (header.protocol !== IPPROTO_TCP) return this.drop('unsupported-protocol', `IP protocol ${header.protocol}`);
     const tcp = parseTcp(payload, ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
     if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
@@ -275,6 +279,18 @@ export class Stack {
       this.counters.resetsSent++;
       this.sendRaw(header.dst, header.src, rst, RULE_RESET_CLOSED);
     }
+  }
+
+  /** ICMP for this host: RFC 1122 §3.2.2.6 — every host MUST answer Echo Requests. */
+  private onIcmpv4(src: number, dst: number, payload: Uint8Array): void {
+    const m = parseIcmpv4(payload);
+    if (!m.ok) return this.drop(m.reason, `ICMP: ${m.detail}`);
+    if (m.value.kind !== 'echo-request') return this.drop('icmp-unhandled', m.value.kind);
+    const route = this.routes.lookup(src);
+    if (route === undefined) return this.drop('no-route', ipv4ToString(src));
+    this.counters.packetsOut++;
+    this.counters.echoReplies++;
+    route.iface.link.send(buildIpv4Icmp(dst, src, icmpv4EchoReply(m.value)));
   }
 
   private toListener(

@@ -147,4 +147,10 @@ describe('kernel interop over a TUN device in a private netns', { skip: reason ?
     assert.equal(r.code, 7, `expected curl exit 7 (connection refused), got ${r.code}: ${r.stderr}`);
     assert.ok(stack!.counters.resetsSent > 0);
   });
+
+  test('ping in the netns is answered by the synack stack', { timeout: 30_000, skip: onPath('ping') ? false : 'ping is not installed' }, async () => {
+    const r = await run('ip', ['netns', 'exec', ns, 'ping', '-c', '3', '-i', '0.2', '-W', '5', '10.9.0.2']);
+    assert.equal(r.code, 0, `ping failed: ${r.stdout} ${r.stderr}`);
+    assert.ok(stack!.counters.echoReplies >= 3);
+  });
 });

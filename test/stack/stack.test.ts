@@ -7,6 +7,8 @@ import type { Runtime } from '../../src/stack/runtime.js';
 import { buildIpv4Tcp, parseIpv4Tcp } from '../../src/wire/packet.js';
 import { parseIpv4Address } from '../../src/wire/ipv4.js';
 import { ACK, RST, SYN, type TcpSegment } from '../../src/wire/types.js';
+import { buildIpv4Icmp, parseIcmpv4 } from '../../src/wire/icmp.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
@@ -259,4 +261,28 @@ test('listen errors: EADDRINUSE for a port already listening, EADDRNOTAVAIL for 
   b.listen({ port: 80 });
   assert.throws(() => b.listen({ port: 80 }), { code: 'EADDRINUSE' });
   assert.throws(() => b.listen({ port: 81, address: '192.0.2.1' }), { code: 'EADDRNOTAVAIL' });
+});
+
+test('ICMP Echo Request is answered with an Echo Reply carrying the same id, seq and data (RFC 1122 §3.2.2.6)', () => {
+  const { sim, link, b, ib } = pair();
+  const replies: Uint8Array[] = [];
+  link.tap((ev) => {
+    if (ev.kind === 'send' && ev.from === 'b') replies.push(ev.packet.slice());
+  });
+  const data = new TextEncoder().encode('ping payload');
+  b.receivePacket(buildIpv4Icmp(addr(A), addr(B), { kind: 'echo-request', code: 0, id: 0x1234, seq: 7, data }), ib);
+  sim.run();
+  assert.equal(replies.length, 1);
+  const ip = parseIpv4(replies[0]!);
+  assert.ok(ip.ok);
+  assert.equal(ip.value.header.src, addr(B));
+  assert.equal(ip.value.header.dst, addr(A));
+  const icmp = parseIcmpv4(ip.value.payload);
+  assert.ok(icmp.ok && icmp.value.kind === 'echo-reply');
+  if (icmp.ok && icmp.value.kind === 'echo-reply') {
+    assert.equal(icmp.value.id, 0x1234);
+    assert.equal(icmp.value.seq, 7);
+    assert.deepEqual([...icmp.value.data], [...data]);
+  }
+  assert.equal(b.counters.echoReplies, 1);
 });
