@@ -8,11 +8,12 @@
  */
 export * as wire from './wire/index.js';
 export { Connection, type ConnectionParams, type ConnectionStatus, type ConnectionStats } from './tcp/connection.js';
-export { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp/config.js';
+export { DEFAULT_TCP_CONFIG, PLAIN_RFC9293, type TcpConfig } from './tcp/config.js';
 export type { ConnectionEvent } from './tcp/events.js';
 export { TcpCallError, type TcpErrorCode, type TcpCallErrorCode } from './tcp/errors.js';
 export type { TcpState } from './tcp/state.js';
-export { RenoSlowStart, type CongestionControl } from './tcp/congestion.js';
+export { RenoSlowStart, initialWindow, type CongestionControl, type AckSample } from './tcp/congestion.js';
+export { createCongestionControl, CONGESTION_CONTROL_NAMES, Cubic, NewReno, type CongestionControlName } from './tcp/cc/index.js';
 export { rfc6528Isn, type FourTuple } from './tcp/isn.js';
 export { resetForClosed } from './tcp/reset.js';
 export { Stack, type StackOptions, type StackCounters, type ConnectOptions, type ListenOptions } from './stack/stack.js';
@@ -24,3 +25,4 @@ export * from './link/index.js';
 export * from './socket/index.js';
 export { SimNetwork, SimHost, type SimHostOptions, type SimConnectOptions } from './sim/network.js';
 export { runDemo, SCENARIOS, type DemoEvent, type DemoRun } from './cli/demo-scenarios.js';
+export { runTransfer, type TransferOptions, type TransferResult } from './cli/transfer.js';
