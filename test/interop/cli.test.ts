@@ -14,28 +14,9 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { interopSkipReason } from './env.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function onPath(cmd: string): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((dir) => {
-    try {
-      fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'needs root (creates network namespaces and TUN devices)';
-  if (!fs.existsSync('/dev/net/tun')) return '/dev/net/tun does not exist';
-  const missing = ['ip', 'python3', 'curl'].filter((c) => !onPath(c));
-  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (see scripts/install-test-deps.sh)`;
-  return undefined;
-}
 
 interface Exit {
   code: number | null;
@@ -123,7 +104,7 @@ async function killChild(child: Child | undefined): Promise<void> {
   await within(child.exited, 2000);
 }
 
-const reason = skipReason();
+const reason = interopSkipReason();
 if (reason !== undefined) console.log(`# synack serve/get CLI interop tests skipped: ${reason}`);
 
 const tag = `${process.pid % 100000}`;

@@ -6,33 +6,12 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { Stack, realRuntime, createNet, type Runtime } from '../../src/index.js';
 import { TunLink } from '../../src/link/tun/index.js';
-
-function onPath(cmd: string): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((dir) => {
-    try {
-      fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'needs root (creates a network namespace and a TUN device)';
-  if (!fs.existsSync('/dev/net/tun')) return '/dev/net/tun does not exist';
-  const missing = ['ip', 'python3', 'curl'].filter((c) => !onPath(c));
-  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (see scripts/install-test-deps.sh)`;
-  return undefined;
-}
+import { interopSkipReason, onPath } from './env.js';
 
 interface Exit {
   code: number | null;
@@ -86,7 +65,7 @@ function unrefRuntime(): Runtime {
   };
 }
 
-const reason = skipReason();
+const reason = interopSkipReason();
 if (reason !== undefined) console.log(`# tun interop tests skipped: ${reason}`);
 
 let nsCounter = 0;
