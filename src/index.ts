@@ -2,8 +2,8 @@
  * synack: a TCP/IP stack in pure TypeScript.
  *
  * Layers, bottom up: `wire` (bytes ⇄ headers), `tcp` (the sans-IO engine), `stack` (demux, listeners,
- * timers, routes), `socket` (node:net-compatible sockets), `link` (the simulated network) and `sim`
- * (hosts on it).
+ * timers, routes), `socket` (node:net-compatible sockets), `link` (the simulated network, impairments
+ * and capture for real links), `trace` (pcap/pcapng) and `sim` (hosts on the simulated network).
  * @module
  */
 export * as wire from './wire/index.js';
@@ -22,6 +22,9 @@ export { StackError, type StackErrorCode } from './stack/errors.js';
 export { realRuntime, type Runtime } from './stack/runtime.js';
 export type { StackTraceEvent, TraceListener } from './stack/trace.js';
 export * from './link/index.js';
+export * from './link/impair/index.js';
+export { CaptureLink, type CaptureHook, type CaptureDirection, type CaptureLinkOptions } from './link/capture.js';
+export * from './trace/index.js';
 export * from './socket/index.js';
 export { SimNetwork, SimHost, type SimHostOptions, type SimConnectOptions } from './sim/network.js';
 export { runDemo, SCENARIOS, type DemoEvent, type DemoRun } from './cli/demo-scenarios.js';
