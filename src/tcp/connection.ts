@@ -111,6 +111,12 @@ export interface ConnectionStats {
   /** ACKs that were delayed rather than sent at once. */
   delayedAcks: number;
   keepAlivesSent: number;
+  /** ICMP Destination Unreachable messages acted on (RFC 1122 §4.2.3.9). */
+  icmpErrors: number;
+  /** ICMP errors ignored because the quoted sequence number was not in flight (RFC 5927 §4.1). */
+  icmpIgnored: number;
+  /** Packet Too Big / Fragmentation Needed messages that lowered the path MSS (RFC 1191, RFC 8201). */
+  pmtuUpdates: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -128,6 +134,12 @@ const PAWS_IDLE_LIMIT = 24 * 24 * 3600 * 1000;
 const TLP_WCDELACK = 200;
 /** A floor for the probe timeout, as Linux's 10 ms: on a near-zero RTT, 2·SRTT would fire at once. */
 const TLP_MIN_PTO = 10;
+/**
+ * The smallest path MSS a Packet Too Big can impose, as Linux's tcp_min_snd_mss (48): the largest TCP
+ * options (40 bytes) still leave 8 bytes of data. The RFC minimum MTUs (68 for IPv4, RFC 791, which
+ * leaves 28; 1280 for IPv6, RFC 8200) are the IP layer's to enforce.
+ */
+const MIN_PATH_MSS = 48;
 
 /** The smallest RFC 7323 shift that lets a 16-bit window field cover `buffer` bytes. */
 export function windowShiftFor(buffer: number): number {
@@ -174,7 +186,12 @@ export class Connection {
   readonly rcvMss: number;
   /** Effective send MSS (RFC 9293 §3.7.1, RFC 6691). */
   sndMss: number;
-  private readonly pathMss: number;
+  /** What the path carries; lowered by Packet Too Big (RFC 1191 §6.4, RFC 8201 §5.4). */
+  private pathMss: number;
+  /** The last ICMP soft error, reported instead of ETIMEDOUT if the connection times out (RFC 1122 §4.2.3.9). */
+  private softError: TcpErrorCode | undefined;
+  /** Segments marked lost by a Packet Too Big wait to be resent (with no congestion response). */
+  private pmtuRtx = false;
 
   private readonly sendBuffer = new SendBuffer();
   /** Sequence number of the first byte in sendBuffer. */
@@ -322,6 +339,9 @@ export class Connection {
     pawsDrops: 0,
     delayedAcks: 0,
     keepAlivesSent: 0,
+    icmpErrors: 0,
+    icmpIgnored: 0,
+    pmtuUpdates: 0,
   };
 
   constructor(params: ConnectionParams) {
@@ -1158,6 +1178,7 @@ export class Connection {
     const pipeBefore = Math.max(this.pipe(), this.highPipe);
     const acked = seqDiff(ack, this.sndUna);
     this.sndUna = ack;
+    this.softError = undefined; // the path works again: forget the ICMP soft error (as Linux's tcp_ack)
     const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.sndBufSeq), this.sendBuffer.length));
     if (dataAcked > 0) {
       this.sendBuffer.consume(dataAcked);
@@ -1314,8 +1335,13 @@ export class Connection {
     const cwnd = this.cc.cwnd;
     const pipe = this.pipe();
     const lost = this.scoreboard.firstToRetransmit();
+    if (lost === undefined) this.pmtuRtx = false;
     if (lost !== undefined && (this.fastRtxDue || cwnd - pipe >= Math.min(segSize, seqDiff(lost.end, lost.start)))) {
       this.fastRtxDue = false;
+      if (this.pmtuRtx && !this.inRecovery && !this.afterRto) {
+        // Not a loss episode: no Eifel detection (there is no congestion response to undo).
+        return this.retransmit(lost, now, 'RFC 1191 §6.4 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd unchanged', false);
+      }
       return this.retransmit(lost, now, this.inRecovery
         ? 'RFC 6675 §5 (C.1) / RFC 6582 — fast recovery: retransmit the first segment deemed lost'
         : 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — after the retransmission timeout: resend from SND.UNA');
@@ -1404,8 +1430,13 @@ export class Connection {
     return seg;
   }
 
-  /** Resend one outstanding segment (it keeps its sequence numbers). */
-  private retransmit(s: SentSegment, now: number, rule: string): TcpSegment {
+  /**
+   * Resend one outstanding segment (it keeps its sequence numbers). One sent before the path MSS dropped
+   * is split, and only its first SMSS is resent (RFC 1191 §6.4: "no larger than the new PMTU").
+   * `eifel`: the first retransmission of an episode is remembered for RFC 3522 detection.
+   */
+  private retransmit(s: SentSegment, now: number, rule: string, eifel = true): TcpSegment {
+    if (seqDiff(s.end, s.start) - (s.fin ? 1 : 0) > this.segSize) this.scoreboard.splitSegment(s, seqAdd(s.start, this.segSize));
     const len = seqDiff(s.end, s.start) - (s.fin ? 1 : 0);
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     let flags = ACK;
@@ -1414,7 +1445,7 @@ export class Connection {
     const payload = len > 0 ? this.sendBuffer.read(seqDiff(s.start, this.sndBufSeq), len) : EMPTY;
     const tsVal = this.tsVal(now);
     this.scoreboard.retransmitted(s, now, tsVal);
-    this.episodeRtxTsVal ??= tsVal;
+    if (eifel) this.episodeRtxTsVal ??= tsVal;
     this.stats.retransmits++;
     this.lastTransmitRule = rule;
     this.armRto(now);
@@ -1424,8 +1455,14 @@ export class Connection {
 
   /** RFC 8985 §7.3: with no new data to send, the probe retransmits the last segment. */
   private probeLast(now: number): TcpSegment | undefined {
-    const last = this.scoreboard.last();
+    let last = this.scoreboard.last();
     if (last === undefined || last.sacked) return undefined;
+    const fin = last.fin ? 1 : 0;
+    if (seqDiff(last.end, last.start) - fin > this.segSize) {
+      // Sent before the path MSS dropped: probe with its last SMSS.
+      this.scoreboard.splitSegment(last, seqAdd(last.end, -(this.segSize + fin)));
+      last = this.scoreboard.last()!;
+    }
     this.stats.tailLossProbes++;
     this.tlpOut = true;
     this.tlpEndSeq = this.sndNxt;
@@ -1589,6 +1626,67 @@ export class Connection {
     }
   }
 
+  // ───────────────────────────── ICMP errors (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927) ─────────────────────────────
+
+  /** An ICMP Destination Unreachable (v4 or v6) about a segment this connection sent. */
+  handleIcmpUnreachable(
+    now: number,
+    err: { code: 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EACCES'; hard: boolean; seq: number; rule: string },
+  ): void {
+    void now;
+    if (!this.icmpAcceptable(err.seq)) return;
+    this.stats.icmpErrors++;
+    const why = `ICMP Destination Unreachable (${err.code}${err.rule !== '' ? `: ${err.rule}` : ''})`;
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      // RFC 5461: during connection establishment, soft errors too abort the attempt, as Linux and most
+      // stacks do (RFC 1122 §4.2.3.9 has hard errors abort anyway).
+      if (this.state === 'SYN-RECEIVED' && this.passive) {
+        // The embryonic connection was never reported to a user: drop it as for a RST (Linux tcp_req_err).
+        this.returnToListen(`RFC 5461 — SYN-RECEIVED (passive): ${why} → return to LISTEN`);
+      } else {
+        this.fail(err.code, `RFC 5461 / RFC 1122 §4.2.3.9 — ${this.state}: ${why} → abort the connection attempt, CLOSED`);
+      }
+      return;
+    }
+    // RFC 1122 §4.2.3.9: a soft error MUST NOT abort the connection; hard errors are treated as soft in
+    // synchronized states (RFC 5927 §5.2, against blind resets; Linux too). Noted for a later timeout.
+    this.softError = err.code;
+  }
+
+  /**
+   * ICMPv4 Fragmentation Needed (RFC 1191) / ICMPv6 Packet Too Big (RFC 8201): the path carries at most
+   * `mss` bytes of TCP payload (MTU − IP header − 20).
+   */
+  handlePacketTooBig(now: number, info: { mss: number; seq: number }): void {
+    void now;
+    if (!this.icmpAcceptable(info.seq)) return;
+    // RFC 1191 §6.4: act only on a message that "actually decreases the PMTU", or every oversized segment
+    // of a burst would cause another retransmission.
+    const mss = Math.max(MIN_PATH_MSS, Math.floor(info.mss));
+    if (!(mss < this.pathMss)) return;
+    this.pathMss = mss;
+    this.stats.pmtuUpdates++;
+    // RFC 1191 §3.1: the MSS option we advertise (rcvMss) is unaffected. The effective send MSS never
+    // exceeds the peer's MSS either; in SYN-SENT it is fixed by applyPeerMss from pathMss later.
+    if (mss >= this.sndMss) return;
+    this.sndMss = mss;
+    // RFC 1191 §6.4 / RFC 8201 §5.4: what was sent larger than the new MSS was dropped; resend it now in
+    // new-size pieces (retransmit() splits) — "should not change the congestion window", and not a loss
+    // episode: no recovery, no RACK loss, no ssthresh change (Linux tcp_simple_retransmit). cwnd is in
+    // bytes and stays as it is; marking the segments lost takes them out of pipe, making room to resend.
+    if (this.scoreboard.markLostLargerThan(this.segSize) > 0) this.pmtuRtx = true;
+  }
+
+  /**
+   * RFC 5927 §4.1: act on an ICMP error only if the TCP sequence number it quotes is in flight,
+   * SND.UNA ≤ SEG.SEQ < SND.NXT (in SYN-SENT: the ISS). Counts the rest.
+   */
+  private icmpAcceptable(seq: number): boolean {
+    const ok = this.state !== 'CLOSED' && this.state !== 'LISTEN' && seqLe(this.sndUna, seq) && seqLt(seq, this.sndNxt);
+    if (!ok) this.stats.icmpIgnored++;
+    return ok;
+  }
+
   // ───────────────────────────── timers (RFC 9293 §3.10.8) ─────────────────────────────
 
   /** The earliest time at which {@link handleTimeout} must be called, if any. */
@@ -1609,13 +1707,13 @@ export class Connection {
     }
     const userDue = this.userTimeoutDue();
     if (userDue !== undefined && now >= userDue) {
-      this.fail('ETIMEDOUT', 'RFC 9293 §3.10.8 USER TIMEOUT / RFC 5482 — data unacknowledged for the user timeout: abort');
+      this.failTimeout('RFC 9293 §3.10.8 USER TIMEOUT / RFC 5482 — data unacknowledged for the user timeout: abort');
       return;
     }
     const keepDue = this.keepAliveDue();
     if (keepDue !== undefined && now >= keepDue) {
       if (this.keepAliveProbesSent >= this.config.keepAliveProbes) {
-        this.fail('ETIMEDOUT', 'RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 — keep-alive probes unanswered: abort');
+        this.failTimeout('RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 — keep-alive probes unanswered: abort');
         return;
       }
       this.keepAliveProbesSent++;
@@ -1668,7 +1766,7 @@ export class Connection {
         // The embryonic connection was never reported to a user; drop it quietly as Linux does.
         this.enterClosed('RFC 9293 §3.10.8 — SYN,ACK retransmissions exhausted: drop embryonic connection');
       } else {
-        this.fail('ETIMEDOUT', 'RFC 9293 §3.8.3 / RFC 1122 §4.2.3.5 — retransmissions exhausted (R2): abort');
+        this.failTimeout('RFC 9293 §3.8.3 / RFC 1122 §4.2.3.5 — retransmissions exhausted (R2): abort');
       }
       return;
     }
@@ -1848,6 +1946,16 @@ export class Connection {
     this.flushQueues();
     this.emit({ type: 'error', code, rule });
     this.enterClosed(rule);
+  }
+
+  /**
+   * A timeout ends the connection with ETIMEDOUT, or with the last ICMP soft error if one was noted:
+   * RFC 1122 §4.2.3.9 lets TCP "note the message and report it ... when and if the TCP connection
+   * times out" (Linux's sk_err_soft, for every timeout).
+   */
+  private failTimeout(rule: string): void {
+    const soft = this.softError;
+    this.fail(soft ?? 'ETIMEDOUT', soft === undefined ? rule : `${rule}; RFC 1122 §4.2.3.9 — report the last ICMP soft error, ${soft}`);
   }
 
   /** Passive SYN-RECEIVED goes back to LISTEN, forgetting the peer (RFC 9293 §3.10.7.4). */

@@ -3,8 +3,19 @@
  * a connection that ends abnormally reports a {@link TcpErrorCode} with Node's errno names.
  */
 
-/** Why a connection ended abnormally, named as Node names the errno. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNABORTED';
+/**
+ * Why a connection ended abnormally, named as Node names the errno. The last three come from ICMP
+ * Destination Unreachable messages (RFC 1122 §4.2.3.9): host or network unreachable, and
+ * communication administratively prohibited.
+ */
+export type TcpErrorCode =
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'ETIMEDOUT'
+  | 'ECONNABORTED'
+  | 'EHOSTUNREACH'
+  | 'ENETUNREACH'
+  | 'EACCES';
 
 /** The RFC 9293 §3.10 user-call errors. */
 export type TcpCallErrorCode =

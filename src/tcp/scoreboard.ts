@@ -184,6 +184,32 @@ export class Scoreboard {
     for (let i = this.head; i < this.segs.length; i++) this.markLost(this.segs[i]!);
   }
 
+  /**
+   * RFC 1191 §6.4 / RFC 8201 §5.4: the path MTU dropped, so every unSACKed segment carrying more than
+   * `maxData` bytes was dropped on the way: mark it lost. Returns the bytes newly marked.
+   */
+  markLostLargerThan(maxData: number): number {
+    let newly = 0;
+    for (let i = this.head; i < this.segs.length; i++) {
+      const s = this.segs[i]!;
+      if (!s.sacked && seqDiff(s.end, s.start) - (s.fin ? 1 : 0) > maxData) newly += this.markLost(s);
+    }
+    return newly;
+  }
+
+  /** Split outstanding segment `s` at sequence number `at` (strictly inside it); both parts keep its marks. */
+  splitSegment(s: SentSegment, at: number): void {
+    let lo = this.head;
+    let hi = this.segs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLt(this.segs[mid]!.start, s.start)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.segs[lo] !== s || !seqLt(s.start, at) || !seqLt(at, s.end)) throw new RangeError('Scoreboard.splitSegment: bad segment or split point');
+    this.split(lo, at);
+  }
+
   /** The loss marks were wrong (a spurious RTO): segments not yet resent count as in flight again. */
   unmarkLost(): void {
     for (let i = this.head; i < this.segs.length; i++) {

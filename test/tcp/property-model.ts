@@ -175,6 +175,11 @@ export interface ModelOptions {
   scaleWindow: boolean;
   /** Extra checks on every segment a side puts on the wire, before the model records its window. */
   checkSegment?: (s: Side, seg: TcpSegment) => void;
+  /**
+   * The network between the sides: called for every segment a side puts on the wire (after its window
+   * is recorded); returning false drops it before it reaches the channel. It may feed the sender ICMP.
+   */
+  network?: (w: World, s: Side, seg: TcpSegment) => boolean;
   /** Extra checks at the end of run(), for each side after the model's own end-of-run assertions. */
   afterRunSide?: (s: Scenario, x: Side) => void;
   /** Called once at the end of every successful run(). */
@@ -239,6 +244,7 @@ export function createModel(opts: ModelOptions) {
           const right = (seg.ack + wnd) >>> 0;
           if (s.edge === undefined || seqGt(right, s.edge)) s.edge = right;
         }
+        if (opts.network !== undefined && !opts.network(w, s, seg)) continue;
         // Copy the payload: the wire does not share memory with the sender.
         w.channel.push({ to: other(s.id), seg: { ...seg, options: { ...seg.options }, payload: seg.payload.slice() } });
       }
