@@ -18,6 +18,20 @@ export { rfc6528Isn, type FourTuple } from './tcp/isn.js';
 export { resetForClosed } from './tcp/reset.js';
 export { Stack, type StackOptions, type StackCounters, type ConnectOptions, type ListenOptions } from './stack/stack.js';
 export { TcpHandle, TcpListener } from './stack/tcp-handle.js';
+export {
+  UdpLayer,
+  UdpEndpoint,
+  type UdpHost,
+  type UdpLayerOptions,
+  type UdpBindOptions,
+  type UdpCounters,
+  type UdpErrorCode,
+  type UdpIcmpErrorCode,
+  type UdpMessageListener,
+  type UdpErrorListener,
+} from './stack/udp.js';
+export { parseIp, type IpAddress } from './stack/address.js';
+export { PathMtuCache } from './stack/pmtu.js';
 export { StackError, type StackErrorCode } from './stack/errors.js';
 export { realRuntime, type Runtime } from './stack/runtime.js';
 export type { StackTraceEvent, TraceListener } from './stack/trace.js';

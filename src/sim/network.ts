@@ -3,6 +3,7 @@ import type { SimLink, SimLinkOptions } from '../link/sim/link.js';
 import { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { createNet, type Net } from '../socket/net.js';
+import { createDgram, type Dgram } from '../socket/dgram.js';
 import { ipv4ToString, parseIpv4Prefix } from '../wire/ipv4.js';
 
 /** Options of {@link SimNetwork.host}. */
@@ -19,28 +20,43 @@ export interface SimHostOptions {
 export interface SimConnectOptions extends SimLinkOptions {
   /** Subnet of the link, "a.b.c.d/len"; hosts get its .1 and .2 (default 10.0.N.0/24, N counting up). */
   subnet?: string;
-  /** Explicit "addr/len" for host `a`'s end. */
-  addressA?: string;
-  /** Explicit "addr/len" for host `b`'s end. */
-  addressB?: string;
+  /** Explicit "addr/len" (or several, of either family) for host `a`'s end. */
+  addressA?: string | string[];
+  /** Explicit "addr/len" (or several) for host `b`'s end. */
+  addressB?: string | string[];
+  /**
+   * Dual stack: also give the ends IPv6 addresses ::1 and ::2 of `fd00:0:0:N::/64` (N counting up
+   * like the IPv4 subnets), or of the "prefix::/64" given here.
+   */
+  ipv6?: boolean | string;
 }
 
 /** A simulated host: a {@link Stack} plus a `net`-compatible socket API bound to it. */
 export class SimHost {
   /** `net`-compatible API: `host.net.createServer(...)`, `host.net.connect(...)`. */
   readonly net: Net;
+  /** `dgram`-like UDP API: `host.dgram.createSocket('udp4')`. */
+  readonly dgram: Dgram;
 
   constructor(
     readonly name: string,
     readonly stack: Stack,
   ) {
     this.net = createNet(stack);
+    this.dgram = createDgram(stack);
   }
 
-  /** The host's first address. */
+  /** The host's first IPv4 address (its first address when it has no IPv4 one). */
   get address(): string {
-    const a = this.stack.addresses[0];
+    const a = this.stack.addresses.find((x) => !x.includes(':')) ?? this.stack.addresses[0];
     if (a === undefined) throw new Error(`host ${this.name} has no address yet; connect it to another host first`);
+    return a;
+  }
+
+  /** The host's first IPv6 address (connect it with `ipv6: true`). */
+  get address6(): string {
+    const a = this.stack.addresses.find((x) => x.includes(':'));
+    if (a === undefined) throw new Error(`host ${this.name} has no IPv6 address; connect it with { ipv6: true }`);
     return a;
   }
 
@@ -97,19 +113,25 @@ export class SimNetwork {
 
   /** Join two hosts by a link, giving each an address on the link's subnet. Returns the link. */
   connect(a: SimHost, b: SimHost, options: SimConnectOptions = {}): SimLink {
-    const { subnet, addressA, addressB, ...linkOptions } = options;
-    let aAddr = addressA;
-    let bAddr = addressB;
-    if (aAddr === undefined || bAddr === undefined) {
-      const net = subnet !== undefined ? parseIpv4Prefix(subnet) : { addr: (10 << 24) | (this.subnetCounter++ << 8), prefixLen: 24 };
+    const { subnet, addressA, addressB, ipv6, ...linkOptions } = options;
+    const n = this.subnetCounter++;
+    const aAddr = addressA === undefined ? [] : [addressA].flat();
+    const bAddr = addressB === undefined ? [] : [addressB].flat();
+    if (addressA === undefined || addressB === undefined) {
+      const net = subnet !== undefined ? parseIpv4Prefix(subnet) : { addr: (10 << 24) | (n << 8), prefixLen: 24 };
       if (net === undefined) throw new Error(`invalid subnet ${subnet}`);
-      aAddr ??= `${ipv4ToString((net.addr + 1) >>> 0)}/${net.prefixLen}`;
-      bAddr ??= `${ipv4ToString((net.addr + 2) >>> 0)}/${net.prefixLen}`;
+      if (addressA === undefined) aAddr.push(`${ipv4ToString((net.addr + 1) >>> 0)}/${net.prefixLen}`);
+      if (addressB === undefined) bAddr.push(`${ipv4ToString((net.addr + 2) >>> 0)}/${net.prefixLen}`);
+    }
+    if (ipv6 !== undefined && ipv6 !== false) {
+      const prefix = typeof ipv6 === 'string' ? ipv6.replace(/::(\/\d+)?$/, '') : `fd00:0:0:${n.toString(16)}`;
+      aAddr.push(`${prefix}::1/64`);
+      bAddr.push(`${prefix}::2/64`);
     }
     const label = linkOptions.label ?? `${a.name}<->${b.name}#${this.links.length}`;
     const link = this.sim.link({ ...linkOptions, label });
-    const ia = a.stack.addInterface({ link: link.a, addresses: [aAddr] });
-    const ib = b.stack.addInterface({ link: link.b, addresses: [bAddr] });
+    const ia = a.stack.addInterface({ link: link.a, addresses: aAddr });
+    const ib = b.stack.addInterface({ link: link.b, addresses: bAddr });
     a.peerOf.set(ia.name, b);
     b.peerOf.set(ib.name, a);
     this.links.push(link);

@@ -14,7 +14,7 @@ export function isIPv4(input: unknown): boolean {
   return typeof input === 'string' && IPV4.test(input);
 }
 
-/** Like `net.isIPv6`. (The stack itself is IPv4-only; this is for API completeness.) */
+/** Like `net.isIPv6`. */
 export function isIPv6(input: unknown): boolean {
   return typeof input === 'string' && IPV6.test(input);
 }
@@ -32,13 +32,21 @@ export function isWildcard(host: string | undefined | null): boolean {
 }
 
 /**
- * The IPv4 address a host name stands for, without DNS: literal IPv4 addresses, and `localhost` as
- * 127.0.0.1 (Node's default host). Anything else is undefined (reported as ENOTFOUND).
+ * The address a host name stands for, without DNS: literal IPv4 and IPv6 addresses (brackets and a
+ * zone id are removed), and `localhost` as 127.0.0.1 (Node's default host). Anything else is
+ * undefined (reported as ENOTFOUND).
  */
 export function resolveHost(host: string): string | undefined {
   if (isIPv4(host)) return host;
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIPv6(bare)) return bare.replace(/%.*$/, '');
   if (host === 'localhost') return '127.0.0.1';
   return undefined;
+}
+
+/** Node's family name of an address string. */
+export function familyOf(address: string): 'IPv4' | 'IPv6' {
+  return address.includes(':') ? 'IPv6' : 'IPv4';
 }
 
 /**

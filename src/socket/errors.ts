@@ -12,7 +12,12 @@
  * bundlers without `node:os`.
  */
 const ERRNO: Readonly<Record<string, number>> = {
+  EBADF: 9,
+  EACCES: 13,
   EPIPE: 32,
+  EDESTADDRREQ: 89,
+  EMSGSIZE: 90,
+  EAFNOSUPPORT: 97,
   EINVAL: 22,
   EADDRINUSE: 98,
   EADDRNOTAVAIL: 99,
@@ -20,6 +25,7 @@ const ERRNO: Readonly<Record<string, number>> = {
   ECONNABORTED: 103,
   ECONNRESET: 104,
   ENOTCONN: 107,
+  ESHUTDOWN: 108,
   ETIMEDOUT: 110,
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
@@ -27,7 +33,12 @@ const ERRNO: Readonly<Record<string, number>> = {
 
 /** libuv's descriptions, used by Node in `listen` errors ("listen EADDRINUSE: address already in use …"). */
 const DESCRIPTION: Readonly<Record<string, string>> = {
+  EBADF: 'bad file descriptor',
+  EACCES: 'permission denied',
   EPIPE: 'broken pipe',
+  EDESTADDRREQ: 'destination address required',
+  EMSGSIZE: 'message too long',
+  EAFNOSUPPORT: 'address family not supported',
   EINVAL: 'invalid argument',
   EADDRINUSE: 'address already in use',
   EADDRNOTAVAIL: 'address not available',
@@ -35,6 +46,7 @@ const DESCRIPTION: Readonly<Record<string, string>> = {
   ECONNABORTED: 'software caused connection abort',
   ECONNRESET: 'connection reset by peer',
   ENOTCONN: 'socket is not connected',
+  ESHUTDOWN: 'cannot send after transport endpoint shutdown',
   ETIMEDOUT: 'connection timed out',
   ECONNREFUSED: 'connection refused',
   EHOSTUNREACH: 'host is unreachable',

@@ -9,3 +9,15 @@ export { Server, type ServerOptions, type ServerListenOptions, type DropArgument
 export { createNet, type Net, type NetConnectOptions, type NetServerOptions } from './net.js';
 export { isIP, isIPv4, isIPv6 } from './address.js';
 export { type SystemError } from './errors.js';
+export {
+  createDgram,
+  DgramSocket,
+  type Dgram,
+  type DgramStack,
+  type DgramSocketType,
+  type DgramSocketOptions,
+  type DgramBindOptions,
+  type DgramAddressInfo,
+  type DgramMessage,
+  type RemoteInfo,
+} from './dgram.js';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Stack } from '../stack/stack.js';
 import { StackError } from '../stack/errors.js';
 import type { TcpHandle, TcpListener } from '../stack/tcp-handle.js';
-import { isWildcard, resolveHost, validatePort } from './address.js';
+import { familyOf, isWildcard, resolveHost, validatePort } from './address.js';
 import { codedError, systemError, uvSystemError } from './errors.js';
 import { Socket, socketDestroyHooks, type AddressInfo } from './socket.js';
 
@@ -34,7 +34,7 @@ export interface ServerOptions {
 export interface ServerListenOptions {
   /** Port to listen on; 0 or omitted picks an ephemeral port. */
   port?: number | string;
-  /** Local IPv4 address; all addresses when omitted (or `0.0.0.0` / `::`). */
+  /** Local address; every address of both families when omitted or `::`, every IPv4 address for `0.0.0.0`. */
   host?: string;
   /** Accept-queue length (default 511, as in Node). */
   backlog?: number;
@@ -44,10 +44,10 @@ export interface ServerListenOptions {
 export interface DropArgument {
   localAddress: string;
   localPort: number;
-  localFamily: 'IPv4';
+  localFamily: 'IPv4' | 'IPv6';
   remoteAddress: string;
   remotePort: number;
-  remoteFamily: 'IPv4';
+  remoteFamily: 'IPv4' | 'IPv6';
 }
 
 type ListenArgs =
@@ -122,7 +122,9 @@ export class Server extends EventEmitter {
     const port = options.port === undefined || options.port === null ? 0 : validatePort(options.port);
     const host = options.host;
     let address: string | undefined;
-    if (!isWildcard(host)) {
+    if (host === '0.0.0.0') {
+      address = host; // IPv4 only, as in Node
+    } else if (!isWildcard(host)) {
       address = resolveHost(host!);
       if (address === undefined) {
         const err = systemError('ENOTFOUND', 'getaddrinfo', host);
@@ -140,7 +142,7 @@ export class Server extends EventEmitter {
       });
     } catch (e) {
       if (!(e instanceof StackError)) throw e;
-      const err = uvSystemError(e.code, 'listen', address ?? '0.0.0.0', port);
+      const err = uvSystemError(e.code, 'listen', address ?? '::', port);
       process.nextTick(() => this.emit('error', err));
       return this;
     }
@@ -171,10 +173,10 @@ export class Server extends EventEmitter {
       const drop: DropArgument = {
         localAddress: h.localAddress,
         localPort: h.localPort,
-        localFamily: 'IPv4',
+        localFamily: familyOf(h.localAddress),
         remoteAddress: h.remoteAddressString,
         remotePort: h.remotePort,
-        remoteFamily: 'IPv4',
+        remoteFamily: familyOf(h.remoteAddressString),
       };
       this.emit('drop', drop);
       closeUnwanted(h);
@@ -230,7 +232,7 @@ export class Server extends EventEmitter {
   address(): AddressInfo | null {
     const l = this.#listener;
     if (l === undefined) return null;
-    return { address: l.address, family: 'IPv4', port: l.port };
+    return { address: l.address, family: familyOf(l.address), port: l.port };
   }
 
   /** Whether the server is listening. */

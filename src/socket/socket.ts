@@ -11,7 +11,7 @@ import type { Stack } from '../stack/stack.js';
 import { StackError } from '../stack/errors.js';
 import type { TcpHandle } from '../stack/tcp-handle.js';
 import type { ConnectionEvent } from '../tcp/events.js';
-import { resolveHost, validatePort } from './address.js';
+import { familyOf, resolveHost, validatePort } from './address.js';
 import { codedError, systemError, type SystemError } from './errors.js';
 
 /** Options of the {@link Socket} constructor. */
@@ -39,17 +39,17 @@ export interface SocketOptions {
   writableHighWaterMark?: number;
 }
 
-/** Options of {@link Socket.connect}, as `node:net` takes them (only TCP over IPv4). */
+/** Options of {@link Socket.connect}, as `node:net` takes them (TCP over IPv4 or IPv6). */
 export interface SocketConnectOptions {
   /** Remote port. */
   port: number | string;
-  /** Remote IPv4 address (or `localhost`; there is no DNS). Default `localhost`, as in Node. */
+  /** Remote IPv4 or IPv6 address (or `localhost`; there is no DNS). Default `localhost`, as in Node. */
   host?: string;
   /** Local address to bind (one of the stack's addresses). */
   localAddress?: string;
   /** Local port to bind (an ephemeral port when omitted). */
   localPort?: number;
-  /** Accepted for compatibility; only IPv4 exists. */
+  /** Accepted for compatibility; the family follows the address. */
   family?: number;
   /** IPC paths are not supported; a non-empty value throws. */
   path?: string | null;
@@ -60,7 +60,7 @@ export interface SocketConnectOptions {
 /** What {@link Socket.address} and `Server.address()` return. */
 export interface AddressInfo {
   address: string;
-  family: 'IPv4';
+  family: 'IPv4' | 'IPv6';
   port: number;
 }
 
@@ -225,7 +225,7 @@ export class Socket extends Duplex {
 
   #attach(handle: TcpHandle): void {
     this.#handle = handle;
-    this.#local = { address: handle.localAddress, family: 'IPv4', port: handle.localPort };
+    this.#local = { address: handle.localAddress, family: familyOf(handle.localAddress), port: handle.localPort };
     if (handle.state !== 'SYN-SENT') this.#rememberPeer();
     // Replays anything that happened before (an accepted connection may already have data or a FIN).
     handle.setEventListener((ev) => this.#onEvent(ev));
@@ -233,7 +233,7 @@ export class Socket extends Duplex {
 
   #rememberPeer(): void {
     const h = this.#handle!;
-    this.#peer = { address: h.remoteAddressString, family: 'IPv4', port: h.remotePort };
+    this.#peer = { address: h.remoteAddressString, family: familyOf(h.remoteAddressString), port: h.remotePort };
   }
 
   #onEvent(ev: ConnectionEvent): void {
@@ -653,7 +653,7 @@ export class Socket extends Duplex {
     return this.#local !== undefined ? { ...this.#local } : {};
   }
 
-  /** Local IPv4 address (kept after close, unlike Node, which forgets it on destroy). */
+  /** Local address (kept after close, unlike Node, which forgets it on destroy). */
   get localAddress(): string | undefined {
     return this.#local?.address;
   }
@@ -663,8 +663,8 @@ export class Socket extends Duplex {
     return this.#local?.port;
   }
 
-  /** Always `'IPv4'` once bound. */
-  get localFamily(): 'IPv4' | undefined {
+  /** `'IPv4'` or `'IPv6'` once bound. */
+  get localFamily(): 'IPv4' | 'IPv6' | undefined {
     return this.#local?.family;
   }
 
@@ -678,8 +678,8 @@ export class Socket extends Duplex {
     return this.#peer?.port;
   }
 
-  /** Always `'IPv4'` once connected. */
-  get remoteFamily(): 'IPv4' | undefined {
+  /** `'IPv4'` or `'IPv6'` once connected. */
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined {
     return this.#peer?.family;
   }
 

@@ -8,7 +8,11 @@ export type StackErrorCode =
   | 'ECONNRESET'
   | 'ETIMEDOUT'
   | 'ECONNABORTED'
-  | 'EPIPE';
+  | 'EPIPE'
+  | 'EMSGSIZE'
+  | 'EDESTADDRREQ'
+  | 'EAFNOSUPPORT'
+  | 'ESHUTDOWN';
 
 export class StackError extends Error {
   readonly code: StackErrorCode;

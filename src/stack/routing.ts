@@ -1,10 +1,10 @@
-import { ipv4InPrefix, parseIpv4Address, parseIpv4Prefix } from '../wire/ipv4.js';
 import type { LinkPort } from '../link/types.js';
+import { inPrefix, parseIp, type IpAddress } from './address.js';
 import { StackError } from './errors.js';
 
 /** One address assigned to an interface. */
 export interface InterfaceAddress {
-  address: number;
+  address: IpAddress;
   prefixLength: number;
 }
 
@@ -20,21 +20,21 @@ export class NetworkInterface {
     return this.link.mtu;
   }
 
-  /** The address used as source for traffic leaving through this interface. */
-  get primaryAddress(): number | undefined {
-    return this.addresses[0]?.address;
+  /** The source address for traffic of a family leaving through this interface. */
+  primaryAddress(family: 4 | 6): IpAddress | undefined {
+    return this.addresses.find((a) => a.address.family === family)?.address;
   }
 }
 
 /** A route: destinations within prefix/length leave through `iface` (towards `gateway` if given). */
 export interface Route {
-  prefix: number;
+  prefix: IpAddress;
   prefixLength: number;
   iface: NetworkInterface;
-  gateway?: number;
+  gateway?: IpAddress;
 }
 
-/** Longest-prefix-match routing table. Connected routes are added for each interface address. */
+/** Longest-prefix-match routing table for both families. Connected routes are added per interface address. */
 export class RoutingTable {
   private routes: Route[] = [];
 
@@ -44,8 +44,8 @@ export class RoutingTable {
     this.routes.sort((a, b) => b.prefixLength - a.prefixLength);
   }
 
-  lookup(dst: number): Route | undefined {
-    for (const r of this.routes) if (ipv4InPrefix(dst, r.prefix, r.prefixLength)) return r;
+  lookup(dst: IpAddress): Route | undefined {
+    for (const r of this.routes) if (inPrefix(dst, r.prefix, r.prefixLength)) return r;
     return undefined;
   }
 
@@ -54,21 +54,22 @@ export class RoutingTable {
   }
 }
 
-/** Parse "a.b.c.d/len" (or a bare address, taken as /32), throwing EINVAL on nonsense. */
-export function parsePrefixOrThrow(text: string): { addr: number; prefixLen: number } {
-  const p = text.includes('/') ? parseIpv4Prefix(text) : parseAddressAsHost(text);
-  if (p === undefined) throw new StackError('EINVAL', `invalid IPv4 prefix: ${text}`);
-  return p;
+/** Parse "addr/len" of either family (a bare address is a host prefix), throwing EINVAL on nonsense. */
+export function parsePrefixOrThrow(text: string): { address: IpAddress; prefixLength: number } {
+  const slash = text.lastIndexOf('/');
+  const address = parseIp(slash < 0 ? text : text.slice(0, slash));
+  if (address === undefined) throw new StackError('EINVAL', `invalid IP prefix: ${text}`);
+  const max = address.family === 4 ? 32 : 128;
+  if (slash < 0) return { address, prefixLength: max };
+  const lenText = text.slice(slash + 1);
+  const prefixLength = /^\d{1,3}$/.test(lenText) ? Number(lenText) : NaN;
+  if (!(prefixLength >= 0 && prefixLength <= max)) throw new StackError('EINVAL', `invalid prefix length in ${text}`);
+  return { address, prefixLength };
 }
 
-function parseAddressAsHost(text: string): { addr: number; prefixLen: number } | undefined {
-  const addr = parseIpv4Address(text);
-  return addr === undefined ? undefined : { addr, prefixLen: 32 };
-}
-
-/** Parse a dotted-quad address, throwing EINVAL on nonsense. */
-export function parseAddressOrThrow(text: string): number {
-  const a = parseIpv4Address(text);
-  if (a === undefined) throw new StackError('EINVAL', `invalid IPv4 address: ${text}`);
+/** Parse an address of either family, throwing EINVAL on nonsense. */
+export function parseAddressOrThrow(text: string): IpAddress {
+  const a = parseIp(text);
+  if (a === undefined) throw new StackError('EINVAL', `invalid IP address: ${text}`);
   return a;
 }

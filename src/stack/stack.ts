@@ -4,17 +4,22 @@ import { Connection } from '../tcp/connection.js';
 import type { ConnectionEvent } from '../tcp/events.js';
 import { RULE_RESET_CLOSED, resetForClosed } from '../tcp/reset.js';
 import { ipv4PseudoHeaderSum } from '../wire/checksum.js';
-import { IPV4_HEADER_LENGTH, ipv4ToString, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
+import { IPV4_HEADER_LENGTH, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
+import { IPPROTO_ICMPV6, buildIpv6Tcp, ipv6PseudoHeaderSum, parseIpv6 } from '../wire/ipv6.js';
 import { buildIpv4Tcp } from '../wire/packet.js';
 import { parseTcp } from '../wire/tcp.js';
-import { buildIpv4Icmp, icmpv4EchoReply, parseIcmpv4 } from '../wire/icmp.js';
-import { ACK, IPPROTO_ICMP, IPPROTO_TCP, RST, SYN, type TcpSegment } from '../wire/types.js';
+import { ACK, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, RST, SYN, type TcpSegment } from '../wire/types.js';
+import { ipv4, ipv6, ipHeaderLength, type IpAddress } from './address.js';
 import { StackError } from './errors.js';
+import { IcmpInput, type IcmpHost } from './icmp-input.js';
+import { PathMtuCache } from './pmtu.js';
 import { NetworkInterface, RoutingTable, parseAddressOrThrow, parsePrefixOrThrow } from './routing.js';
 import type { Runtime } from './runtime.js';
 import { TcpHandle, TcpListener } from './tcp-handle.js';
 import { TimerQueue } from './timer-queue.js';
 import type { StackTraceEvent, TraceListener } from './trace.js';
+import { UdpLayer, type UdpHost } from './udp.js';
+import { buildIpv4Udp, buildIpv6Udp, parseUdp } from '../wire/udp.js';
 
 /** How a stack is built. */
 export interface StackOptions {
@@ -39,8 +44,12 @@ export interface StackCounters {
   packetsIn: number;
   packetsOut: number;
   resetsSent: number;
-  /** ICMP Echo Replies sent (RFC 1122 §3.2.2.6). */
+  /** ICMP and ICMPv6 Echo Replies sent (RFC 1122 §3.2.2.6, RFC 4443 §4.2). */
   echoReplies: number;
+  /** ICMP errors received and handed to a connection or UDP endpoint. */
+  icmpErrorsIn: number;
+  /** ICMP errors sent (port unreachable for closed UDP ports). */
+  icmpErrorsOut: number;
   /** Drops by reason: the wire layer's parse errors plus 'not-for-us', 'no-route', 'syn-queue-full', … */
   drops: Record<string, number>;
 }
@@ -57,19 +66,24 @@ export interface ConnectOptions {
 /** Options of {@link Stack.listen}. */
 export interface ListenOptions {
   port: number;
-  /** Local address to listen on; all of the stack's addresses when omitted ("0.0.0.0"). */
+  /**
+   * Local address to listen on. Omitted or "::": every address of both families (like Linux's
+   * default dual-stack sockets); "0.0.0.0": every IPv4 address only.
+   */
   address?: string;
   /** Accept-queue bound (RFC 9293 §3.10.1 leaves it to the implementation; Node's default is 511). */
   backlog?: number;
   tcp?: Partial<TcpConfig>;
 }
 
-const ANY = '0.0.0.0';
+const ANY4 = '0.0.0.0';
+const ANY6 = '::';
 
 /**
- * A TCP/IPv4 stack: interfaces and routes, demultiplexing by 4-tuple, listeners with SYN and accept
- * queues, ephemeral ports, and one timer structure for all connections. It drives sans-IO
- * {@link Connection}s: after every input, user call or timer it drains their segments and events.
+ * A dual-stack TCP/IP host (IPv4 and IPv6): interfaces and routes, demultiplexing by 4-tuple,
+ * listeners with SYN and accept queues, ephemeral ports, ICMP/ICMPv6 (echo, errors, Path MTU), UDP,
+ * and one timer structure for all connections. It drives sans-IO {@link Connection}s: after every
+ * input, user call or timer it drains their segments and events.
  */
 export class Stack {
   readonly name: string;
@@ -77,11 +91,23 @@ export class Stack {
   readonly tcpConfig: TcpConfig;
   readonly routes = new RoutingTable();
   readonly interfaces: NetworkInterface[] = [];
-  readonly counters: StackCounters = { packetsIn: 0, packetsOut: 0, resetsSent: 0, echoReplies: 0, drops: {} };
+  readonly counters: StackCounters = {
+    packetsIn: 0,
+    packetsOut: 0,
+    resetsSent: 0,
+    echoReplies: 0,
+    icmpErrorsIn: 0,
+    icmpErrorsOut: 0,
+    drops: {},
+  };
   readonly forwarding: boolean;
+  /** UDP endpoints of this stack (see `createDgram` for the node:dgram-like sockets on top). */
+  readonly udp: UdpLayer;
+  /** Path MTUs learnt from ICMP (RFC 1191 §5, RFC 8201 §5.2). */
+  readonly pathMtu: PathMtuCache;
 
   private readonly isnKey: Uint8Array;
-  private readonly localAddresses = new Set<number>();
+  private readonly localAddresses = new Map<string, IpAddress>();
   private readonly connectionsByTuple = new Map<string, TcpHandle>();
   private readonly listeners = new Map<string, TcpListener>();
   private readonly timers: TimerQueue<TcpHandle>;
@@ -91,6 +117,8 @@ export class Stack {
   private readonly tracers: TraceListener[] = [];
   private servicing = false;
   private readonly pending = new Set<TcpHandle>();
+  private readonly icmp: IcmpInput;
+  private closed = false;
 
   constructor(options: StackOptions) {
     this.name = options.name ?? 'stack';
@@ -107,62 +135,77 @@ export class Stack {
       h.connection.handleTimeout(now);
       this.service(h);
     });
+    this.pathMtu = new PathMtuCache(() => this.runtime.now());
+    this.udp = new UdpLayer(this.udpHost(), { ephemeralPorts: this.ephemeral });
+    this.icmp = new IcmpInput(this.icmpHost());
   }
 
   // ───────────────────────────── configuration ─────────────────────────────
 
   /**
-   * Attach a link as a network interface with one or more "a.b.c.d/len" addresses. A connected route
-   * is added for each address.
+   * Attach a link as a network interface with one or more "addr/len" addresses of either family
+   * ("10.0.0.2/24", "fd00::2/64"). A connected route is added for each address.
    */
   addInterface(options: { name?: string; link: LinkPort; addresses: string[] }): NetworkInterface {
     const name = options.name ?? `eth${this.interfaces.length}`;
     const addrs = options.addresses.map((a) => {
       const p = parsePrefixOrThrow(a);
-      return { address: p.addr, prefixLength: p.prefixLen };
+      return { address: p.address, prefixLength: p.prefixLength };
     });
     const iface = new NetworkInterface(name, options.link, addrs);
     this.interfaces.push(iface);
     for (const a of addrs) {
-      this.localAddresses.add(a.address);
+      this.localAddresses.set(a.address.text, a.address);
       this.routes.add({ prefix: a.address, prefixLength: a.prefixLength, iface });
     }
     options.link.setReceiver((packet) => this.receivePacket(packet, iface));
     return iface;
   }
 
-  /** Add a route: "a.b.c.d/len" (or "default") through interface `via` (a name), optionally a gateway. */
+  /** Add a route: "addr/len" (or "default" / "default6") through interface `interface` (a name), optionally a gateway. */
   addRoute(options: { destination: string; interface: string; gateway?: string }): void {
-    const dest = options.destination === 'default' ? { addr: 0, prefixLen: 0 } : parsePrefixOrThrow(options.destination);
+    const dest =
+      options.destination === 'default'
+        ? { address: ipv4(0), prefixLength: 0 }
+        : options.destination === 'default6'
+          ? { address: ipv6(new Uint8Array(16)), prefixLength: 0 }
+          : parsePrefixOrThrow(options.destination);
     const iface = this.interfaces.find((i) => i.name === options.interface);
     if (iface === undefined) throw new StackError('EINVAL', `no interface named ${options.interface}`);
-    this.routes.add({
-      prefix: dest.addr,
-      prefixLength: dest.prefixLen,
-      iface,
-      ...(options.gateway !== undefined ? { gateway: parseAddressOrThrow(options.gateway) } : {}),
-    });
+    const gateway = options.gateway !== undefined ? parseAddressOrThrow(options.gateway) : undefined;
+    if (gateway !== undefined && gateway.family !== dest.address.family) {
+      throw new StackError('EINVAL', `gateway ${options.gateway} is not of the family of ${options.destination}`);
+    }
+    this.routes.add({ prefix: dest.address, prefixLength: dest.prefixLength, iface, ...(gateway ? { gateway } : {}) });
   }
 
   /** The stack's own addresses, as strings. */
   get addresses(): string[] {
-    return [...this.localAddresses].map(ipv4ToString);
+    return [...this.localAddresses.keys()];
+  }
+
+  /** Whether `address` (text, either family) is one of this stack's own. */
+  isLocalAddress(address: string): boolean {
+    const a = parseAddressOrThrow(address);
+    return this.localAddresses.has(a.text);
   }
 
   // ───────────────────────────── TCP user API ─────────────────────────────
 
   /** Passive OPEN on a port (RFC 9293 §3.10.1): returns a listener whose accept queue holds new connections. */
   listen(options: ListenOptions): TcpListener {
-    const address = options.address ?? ANY;
-    if (address !== ANY && !this.localAddresses.has(parseAddressOrThrow(address))) {
-      throw new StackError('EADDRNOTAVAIL', `${address} is not an address of ${this.name}`);
+    this.assertOpen();
+    // Canonical text, so "::0" and "::" (or "0.0.0.0") name the same wildcard.
+    const address = options.address === undefined ? ANY6 : parseAddressOrThrow(options.address).text;
+    if (address !== ANY4 && address !== ANY6 && !this.localAddresses.has(address)) {
+      throw new StackError('EADDRNOTAVAIL', `${options.address} is not an address of ${this.name}`);
     }
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
       throw new StackError('EINVAL', `invalid port ${options.port}`);
     }
     const port = options.port === 0 ? this.allocatePort(address, undefined, undefined) : options.port;
     const key = `${address}|${port}`;
-    if (this.listeners.has(key)) throw new StackError('EADDRINUSE', `${address}:${port} is already listening`);
+    if (this.listeners.has(key)) throw new StackError('EADDRINUSE', `${bracket(address)}:${port} is already listening`);
     const listener = new TcpListener(this, address, port, options.backlog ?? 511, options.tcp);
     this.listeners.set(key, listener);
     if (this.tracers.length > 0) {
@@ -170,7 +213,7 @@ export class Stack {
         type: 'state',
         time: this.runtime.now(),
         stack: this.name,
-        local: `${address}:${port}`,
+        local: `${bracket(address)}:${port}`,
         remote: '*',
         from: 'CLOSED',
         to: 'LISTEN',
@@ -182,32 +225,39 @@ export class Stack {
 
   /** Active OPEN (RFC 9293 §3.10.1): sends a SYN now; the handle reports `established` or an error. */
   connect(options: ConnectOptions): TcpHandle {
+    this.assertOpen();
     const remote = parseAddressOrThrow(options.remoteAddress);
     if (!Number.isInteger(options.remotePort) || options.remotePort <= 0 || options.remotePort > 65535) {
       throw new StackError('EINVAL', `invalid remote port ${options.remotePort}`);
     }
     const route = this.routes.lookup(remote);
     if (route === undefined) throw new StackError('ENETUNREACH', `no route to ${options.remoteAddress}`);
-    let local = route.iface.primaryAddress!;
-    if (options.localAddress !== undefined && options.localAddress !== ANY) {
-      local = parseAddressOrThrow(options.localAddress);
-      if (!this.localAddresses.has(local)) throw new StackError('EADDRNOTAVAIL', `${options.localAddress} is not local`);
+    let local = route.iface.primaryAddress(remote.family);
+    if (options.localAddress !== undefined && options.localAddress !== ANY4 && options.localAddress !== ANY6) {
+      const wanted = parseAddressOrThrow(options.localAddress);
+      local = this.localAddresses.get(wanted.text);
+      if (local === undefined) throw new StackError('EADDRNOTAVAIL', `${options.localAddress} is not local`);
+      if (local.family !== remote.family) {
+        throw new StackError('EINVAL', `${options.localAddress} and ${options.remoteAddress} are of different families`);
+      }
     }
-    const localAddress = ipv4ToString(local);
-    const localPort = options.localPort ?? this.allocatePort(localAddress, options.remoteAddress, options.remotePort);
-    const key = tupleKey(localAddress, localPort, options.remoteAddress, options.remotePort);
+    if (local === undefined) {
+      throw new StackError('EADDRNOTAVAIL', `no IPv${remote.family} address on ${route.iface.name} to reach ${remote.text}`);
+    }
+    const localPort = options.localPort ?? this.allocatePort(local.text, remote.text, options.remotePort);
+    const key = tupleKey(local.text, localPort, remote.text, options.remotePort);
     if (this.connectionsByTuple.has(key)) {
-      throw new StackError('EADDRINUSE', `${localAddress}:${localPort} → ${options.remoteAddress}:${options.remotePort} exists`);
+      throw new StackError('EADDRINUSE', `${bracket(local.text)}:${localPort} → ${bracket(remote.text)}:${options.remotePort} exists`);
     }
-    const mss = route.iface.mtu - 40;
+    const overhead = ipHeaderLength(remote.family) + 20;
     const conn = new Connection({
-      localAddress,
+      localAddress: local.text,
       localPort,
-      remoteAddress: options.remoteAddress,
+      remoteAddress: remote.text,
       remotePort: options.remotePort,
       isnKey: this.isnKey,
-      mss,
-      pathMss: mss,
+      mss: route.iface.mtu - overhead,
+      pathMss: this.pathMtu.get(remote, route.iface.mtu) - overhead,
       config: { ...this.tcpConfig, ...options.tcp },
     });
     const handle = new TcpHandle(this, conn, key, local, remote, undefined);
@@ -237,101 +287,167 @@ export class Stack {
     };
   }
 
+  /**
+   * Shut the stack down now: listeners stop, every connection is aborted (RST where RFC 9293 §3.10.5
+   * sends one), UDP endpoints close, and the stack's one timer is cancelled, so a real runtime's
+   * event loop is no longer held. Packets arriving afterwards are dropped. For a graceful close,
+   * end the sockets first (and wait for them) — as `synack serve` does on Ctrl-C.
+   */
+  close(): void {
+    if (this.closed) return;
+    for (const l of [...this.listeners.values()]) l.close();
+    for (const h of [...this.connectionsByTuple.values()]) h.abort();
+    for (const h of [...this.connectionsByTuple.values()]) this.retire(h);
+    for (const e of this.udp.endpoints()) e.close();
+    this.timers.clear();
+    this.closed = true;
+  }
+
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StackError('ESHUTDOWN', `stack ${this.name} is closed`);
+  }
+
   // ───────────────────────────── input ─────────────────────────────
 
   /** Hand the stack an IP packet that arrived on `iface`. Malformed packets are counted, never thrown. */
   receivePacket(packet: Uint8Array, iface: NetworkInterface): void {
     this.counters.packetsIn++;
+    if (this.closed) return this.drop('stack-closed', this.name);
+    const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
+    if (version === 6) return this.receiveIpv6(packet, iface);
     const ip = parseIpv4(packet);
     if (!ip.ok) return this.drop(ip.reason, ip.detail);
     const { header, payload } = ip.value;
-    if (!this.localAddresses.has(header.dst)) {
-      if (this.forwarding) return this.forward(packet, header.dst, header.ttl);
-      return this.drop('not-for-us', ipv4ToString(header.dst));
+    const dst = this.localAddresses.get(ipv4Text(header.dst));
+    if (dst === undefined) {
+      if (this.forwarding) return this.forward(packet, ipv4(header.dst), header.ttl);
+      return this.drop('not-for-us', ipv4Text(header.dst));
     }
-    if (header.protocol === IPPROTO_ICMP) return this.onIcmpv4(header.src, header.dst, payload);
-    if (header.protocol !== IPPROTO_TCP) return this.drop('unsupported-protocol', `IP protocol ${header.protocol}`);
-    const tcp = parseTcp(payload, ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
-    if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
-    const seg = tcp.value;
+    const src = ipv4(header.src);
+    switch (header.protocol) {
+      case IPPROTO_TCP: {
+        const tcp = parseTcp(payload, ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
+        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
+        return this.onTcp(tcp.value, src, dst, iface);
+      }
+      case IPPROTO_UDP:
+        return this.onUdp(packet, payload, src, dst, ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_UDP, payload.length));
+      case IPPROTO_ICMP:
+        return this.icmp.onIcmpv4(src, dst, payload);
+      default:
+        return this.drop('unsupported-protocol', `IP protocol ${header.protocol}`);
+    }
+  }
+
+  private receiveIpv6(packet: Uint8Array, iface: NetworkInterface): void {
+    const ip = parseIpv6(packet);
+    if (!ip.ok) return this.drop(ip.reason, ip.detail);
+    const { header, protocol, payload } = ip.value;
+    const dstKey = ipv6Text(header.dst);
+    const dst = this.localAddresses.get(dstKey);
+    if (dst === undefined) {
+      if (this.forwarding) return this.forward(packet, ipv6(header.dst), header.hopLimit);
+      return this.drop('not-for-us', dstKey);
+    }
+    const src = ipv6(header.src);
+    // RFC 8200 §8.1: the upper-layer checksum covers a pseudo-header with the final destination.
+    const pseudo = ipv6PseudoHeaderSum(header.src, header.dst, protocol, payload.length);
+    switch (protocol) {
+      case IPPROTO_TCP: {
+        const tcp = parseTcp(payload, pseudo);
+        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
+        return this.onTcp(tcp.value, src, dst, iface);
+      }
+      case IPPROTO_UDP:
+        return this.onUdp(packet, payload, src, dst, pseudo);
+      case IPPROTO_ICMPV6:
+        return this.icmp.onIcmpv6(src, dst, payload, pseudo);
+      default:
+        return this.drop('unsupported-protocol', `IPv6 next header ${protocol}`);
+    }
+  }
+
+  private onTcp(seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface): void {
     if (seg.dstPort === 0 || seg.srcPort === 0) return this.drop('bad-port', 'port 0');
-    const src = ipv4ToString(header.src);
-    const dst = ipv4ToString(header.dst);
-    if (this.tracers.length > 0) this.trace({ type: 'recv', time: this.runtime.now(), stack: this.name, src, dst, segment: seg });
     const now = this.runtime.now();
-    const handle = this.connectionsByTuple.get(tupleKey(dst, seg.dstPort, src, seg.srcPort));
+    if (this.tracers.length > 0) this.trace({ type: 'recv', time: now, stack: this.name, src: src.text, dst: dst.text, segment: seg });
+    const handle = this.connectionsByTuple.get(tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort));
     if (handle !== undefined) {
       const parent = handle.listener;
       if (parent !== undefined && handle.connection.state === 'SYN-RECEIVED' && seg.flags & ACK && parent.acceptQueueFull) {
         // Like Linux: with the accept queue full, the handshake-completing ACK is dropped and the
         // SYN,ACK retransmitted later.
-        return this.drop('accept-queue-full', `${dst}:${seg.dstPort}`);
+        return this.drop('accept-queue-full', `${bracket(dst.text)}:${seg.dstPort}`);
       }
-      handle.connection.handleSegment(seg, now, { address: src });
+      handle.connection.handleSegment(seg, now, { address: src.text });
       this.service(handle);
       return;
     }
-    const listener = this.listeners.get(`${dst}|${seg.dstPort}`) ?? this.listeners.get(`${ANY}|${seg.dstPort}`);
-    if (listener !== undefined) return this.toListener(listener, seg, header.src, header.dst, src, dst, iface, now);
+    const listener = this.findListener(dst, seg.dstPort);
+    if (listener !== undefined) return this.toListener(listener, seg, src, dst, iface, now);
     // RFC 9293 §3.10.7.1: no TCB.
     const rst = resetForClosed(seg);
     if (rst !== undefined) {
       this.counters.resetsSent++;
-      this.sendRaw(header.dst, header.src, rst, RULE_RESET_CLOSED);
+      this.sendRaw(dst, src, rst, RULE_RESET_CLOSED);
     }
   }
 
-  /** ICMP for this host: RFC 1122 §3.2.2.6 — every host MUST answer Echo Requests. */
-  private onIcmpv4(src: number, dst: number, payload: Uint8Array): void {
-    const m = parseIcmpv4(payload);
-    if (!m.ok) return this.drop(m.reason, `ICMP: ${m.detail}`);
-    if (m.value.kind !== 'echo-request') return this.drop('icmp-unhandled', m.value.kind);
-    const route = this.routes.lookup(src);
-    if (route === undefined) return this.drop('no-route', ipv4ToString(src));
-    this.counters.packetsOut++;
-    this.counters.echoReplies++;
-    route.iface.link.send(buildIpv4Icmp(dst, src, icmpv4EchoReply(m.value)));
+  /** The listener for a local address and port: an exact bind first, then the family's wildcard, then "::". */
+  private findListener(dst: IpAddress, port: number): TcpListener | undefined {
+    return (
+      this.listeners.get(`${dst.text}|${port}`) ??
+      (dst.family === 4 ? this.listeners.get(`${ANY4}|${port}`) : undefined) ??
+      this.listeners.get(`${ANY6}|${port}`)
+    );
   }
 
-  private toListener(
-    listener: TcpListener,
-    seg: TcpSegment,
-    srcAddr: number,
-    dstAddr: number,
-    src: string,
-    dst: string,
-    iface: NetworkInterface,
-    now: number,
-  ): void {
+  /** RFC 768 input: checksum, then an endpoint — or, for a closed port, ICMP port unreachable (RFC 1122 §4.1.3.1). */
+  private onUdp(packet: Uint8Array, payload: Uint8Array, src: IpAddress, dst: IpAddress, pseudo: number): void {
+    const d = parseUdp(payload, pseudo, src.family === 6);
+    if (!d.ok) return this.drop(d.reason, `UDP: ${d.detail}`);
+    const { srcPort, dstPort, payload: data } = d.value;
+    if (this.udp.deliver(src, dst, srcPort, dstPort, data)) return;
+    this.drop('udp-port-closed', `${bracket(dst.text)}:${dstPort}`);
+    this.icmp.sendPortUnreachable(packet, src, dst);
+  }
+
+  private toListener(listener: TcpListener, seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface, now: number): void {
     const isSyn = (seg.flags & (SYN | ACK | RST)) === SYN;
-    if (isSyn && listener.acceptQueueFull) return this.drop('accept-queue-full', `${dst}:${seg.dstPort}`);
-    if (isSyn && listener.synQueueLength >= this.synBacklog) return this.drop('syn-queue-full', `${dst}:${seg.dstPort}`);
-    const route = this.routes.lookup(srcAddr);
-    const mss = (route?.iface ?? iface).mtu - 40;
+    const where = `${bracket(dst.text)}:${seg.dstPort}`;
+    if (isSyn && listener.acceptQueueFull) return this.drop('accept-queue-full', where);
+    if (isSyn && listener.synQueueLength >= this.synBacklog) return this.drop('syn-queue-full', where);
+    const ifaceOut = this.routes.lookup(src)?.iface ?? iface;
+    const overhead = ipHeaderLength(src.family) + 20;
     const conn = new Connection({
-      localAddress: dst,
+      localAddress: dst.text,
       localPort: seg.dstPort,
       isnKey: this.isnKey,
-      mss,
-      pathMss: mss,
+      mss: ifaceOut.mtu - overhead,
+      pathMss: this.pathMtu.get(src, ifaceOut.mtu) - overhead,
       config: { ...this.tcpConfig, ...listener.tcpOverrides },
     });
     this.observe(conn, true);
     conn.open(now, 'passive');
-    conn.handleSegment(seg, now, { address: src });
+    conn.handleSegment(seg, now, { address: src.text });
     if (conn.state !== 'SYN-RECEIVED') {
       // RFC 9293 §3.10.7.2: RSTs ignored, ACKs answered with a RST, the rest dropped — by the same
       // LISTEN rules, on a throwaway TCB.
       let out: TcpSegment | undefined;
       while ((out = conn.pollTransmit(now)) !== undefined) {
         if (out.flags & RST) this.counters.resetsSent++;
-        this.sendRaw(dstAddr, srcAddr, out, conn.lastTransmitRule);
+        this.sendRaw(dst, src, out, conn.lastTransmitRule);
       }
-      if (!(seg.flags & ACK)) this.drop('listen-no-syn', `${src}:${seg.srcPort}`);
+      if (!(seg.flags & ACK)) this.drop('listen-no-syn', `${bracket(src.text)}:${seg.srcPort}`);
       return;
     }
-    const key = tupleKey(dst, seg.dstPort, src, seg.srcPort);
-    const handle = new TcpHandle(this, conn, key, dstAddr, srcAddr, listener);
+    const key = tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort);
+    const handle = new TcpHandle(this, conn, key, dst, src, listener);
     this.connectionsByTuple.set(key, handle);
     listener.addEmbryonic(handle);
     this.service(handle);
@@ -364,18 +480,17 @@ export class Stack {
     let seg: TcpSegment | undefined;
     while ((seg = conn.pollTransmit(now)) !== undefined) this.transmit(handle, seg, conn.lastTransmitRule);
     let ev: ConnectionEvent | undefined;
-    while ((ev = conn.pollEvent()) !== undefined) this.dispatch(handle, ev, now);
+    while ((ev = conn.pollEvent()) !== undefined) this.dispatch(handle, ev);
     // User code run by dispatch may have queued more output.
     while ((seg = conn.pollTransmit(now)) !== undefined) this.transmit(handle, seg, conn.lastTransmitRule);
     if (conn.state === 'CLOSED' || (conn.state === 'LISTEN' && handle.listener !== undefined)) {
       this.retire(handle);
-    } else {
+    } else if (!this.closed) {
       this.timers.set(handle, conn.pollTimeout());
     }
   }
 
-  private dispatch(handle: TcpHandle, ev: ConnectionEvent, now: number): void {
-    void now;
+  private dispatch(handle: TcpHandle, ev: ConnectionEvent): void {
     if (ev.type === 'state' && handle.listener !== undefined && ev.to === 'ESTABLISHED') handle.listener.promote(handle);
     handle.deliver(ev);
   }
@@ -390,8 +505,8 @@ export class Stack {
         type: 'state',
         time: this.runtime.now(),
         stack: this.name,
-        local: `${conn.localAddress}:${conn.localPort}`,
-        remote: `${conn.remoteAddress || '*'}:${conn.remotePort || '*'}`,
+        local: `${bracket(conn.localAddress)}:${conn.localPort}`,
+        remote: `${conn.remoteAddress ? bracket(conn.remoteAddress) : '*'}:${conn.remotePort || '*'}`,
         from,
         to,
         rule,
@@ -417,48 +532,67 @@ export class Stack {
     this.sendRaw(handle.localAddr, handle.remoteAddr, seg, rule);
   }
 
-  private sendRaw(src: number, dst: number, seg: TcpSegment, rule: string): void {
+  private sendRaw(src: IpAddress, dst: IpAddress, seg: TcpSegment, rule: string): void {
     const route = this.routes.lookup(dst);
-    if (route === undefined) return this.drop('no-route', ipv4ToString(dst));
-    const packet = buildIpv4Tcp(src, dst, seg);
+    if (route === undefined) return this.drop('no-route', dst.text);
+    const packet = src.family === 4 && dst.family === 4 ? buildIpv4Tcp(src.v4, dst.v4, seg) : buildIpv6Tcp(v6(src), v6(dst), seg);
     if (this.tracers.length > 0) {
-      this.trace({
-        type: 'send',
-        time: this.runtime.now(),
-        stack: this.name,
-        src: ipv4ToString(src),
-        dst: ipv4ToString(dst),
-        segment: seg,
-        rule,
-      });
+      this.trace({ type: 'send', time: this.runtime.now(), stack: this.name, src: src.text, dst: dst.text, segment: seg, rule });
     }
     this.counters.packetsOut++;
     route.iface.link.send(packet);
   }
 
-  /** RFC 791 §3.2 forwarding for router hosts: decrement TTL, drop at zero, send on. */
-  private forward(packet: Uint8Array, dst: number, ttl: number): void {
-    if (ttl <= 1) return this.drop('ttl-exceeded', ipv4ToString(dst));
+  /** Send an IP packet this stack built (ICMP, UDP) towards `dst`; false when there is no route. */
+  private sendPacket(dst: IpAddress, packet: Uint8Array): boolean {
     const route = this.routes.lookup(dst);
-    if (route === undefined) return this.drop('no-route', ipv4ToString(dst));
-    const ihl = (packet[0]! & 0x0f) * 4;
+    if (route === undefined) {
+      this.drop('no-route', dst.text);
+      return false;
+    }
+    this.counters.packetsOut++;
+    route.iface.link.send(packet);
+    return true;
+  }
+
+  /**
+   * Forwarding for router hosts: decrement TTL (RFC 791 §3.2) or Hop Limit (RFC 8200 §3), drop at
+   * zero, send on.
+   */
+  private forward(packet: Uint8Array, dst: IpAddress, ttl: number): void {
+    if (ttl <= 1) return this.drop('ttl-exceeded', dst.text);
+    const route = this.routes.lookup(dst);
+    if (route === undefined) return this.drop('no-route', dst.text);
+    if (packet.length > route.iface.mtu) {
+      // RFC 1191 §4 / RFC 8201 §4 (RFC 4443 §3.2): tell the source the next hop's MTU. IPv4 without
+      // DF would be fragmented; this router does not fragment, so such packets are dropped.
+      this.drop('too-big', `${packet.length} > ${route.iface.mtu} towards ${dst.text}`);
+      const dontFragment = dst.family === 6 || (packet[6]! & 0x40) !== 0;
+      if (dontFragment) this.icmp.sendTooBig(packet, route.iface.mtu);
+      return;
+    }
     const out = packet.slice();
-    out[8] = ttl - 1;
-    if (ihl === IPV4_HEADER_LENGTH) {
-      // Re-write the whole header so its checksum is recomputed.
-      const ip = parseIpv4(packet);
-      if (ip.ok) {
-        const h = ip.value.header;
-        writeIpv4Header(out, 0, {
-          src: h.src,
-          dst: h.dst,
-          protocol: h.protocol,
-          ttl: ttl - 1,
-          tos: h.tos,
-          id: h.id,
-          dontFragment: h.dontFragment,
-          payloadLength: h.totalLength - IPV4_HEADER_LENGTH,
-        });
+    if (dst.family === 6) {
+      out[7] = ttl - 1;
+    } else {
+      out[8] = ttl - 1;
+      const ihl = (packet[0]! & 0x0f) * 4;
+      if (ihl === IPV4_HEADER_LENGTH) {
+        // Re-write the whole header so its checksum is recomputed.
+        const ip = parseIpv4(packet);
+        if (ip.ok) {
+          const h = ip.value.header;
+          writeIpv4Header(out, 0, {
+            src: h.src,
+            dst: h.dst,
+            protocol: h.protocol,
+            ttl: ttl - 1,
+            tos: h.tos,
+            id: h.id,
+            dontFragment: h.dontFragment,
+            payloadLength: h.totalLength - IPV4_HEADER_LENGTH,
+          });
+        }
       }
     }
     this.counters.packetsOut++;
@@ -474,6 +608,40 @@ export class Stack {
     for (const t of this.tracers) t(ev);
   }
 
+  // ───────────────────────────── ICMP and UDP glue ─────────────────────────────
+
+  private icmpHost(): IcmpHost {
+    return {
+      send: (dst, packet) => this.sendPacket(dst, packet),
+      drop: (reason, detail) => this.drop(reason, detail),
+      counters: this.counters,
+      pathMtu: this.pathMtu,
+      routeMtu: (dst) => this.routes.lookup(dst)?.iface.mtu,
+      sourceFor: (dst) => this.routes.lookup(dst)?.iface.primaryAddress(dst.family),
+      connection: (local, localPort, remote, remotePort) => this.connectionsByTuple.get(tupleKey(local, localPort, remote, remotePort)),
+      service: (h) => this.service(h),
+      now: () => this.runtime.now(),
+      udp: this.udp,
+    };
+  }
+
+  private udpHost(): UdpHost {
+    return {
+      randomBytes: (n) => this.runtime.randomBytes(n),
+      isLocalAddress: (a) => this.localAddresses.has(a.text),
+      sourceFor: (dst) => this.routes.lookup(dst)?.iface.primaryAddress(dst.family),
+      maxPayload: (dst) => {
+        const route = this.routes.lookup(dst);
+        return route === undefined ? undefined : this.pathMtu.get(dst, route.iface.mtu) - ipHeaderLength(dst.family) - 8;
+      },
+      sendDatagram: (src, dst, srcPort, dstPort, payload) => {
+        const d = { srcPort, dstPort, payload };
+        const packet = src.family === 4 && dst.family === 4 ? buildIpv4Udp(src.v4, dst.v4, d) : buildIpv6Udp(v6(src), v6(dst), d);
+        return this.sendPacket(dst, packet);
+      },
+    };
+  }
+
   // ───────────────────────────── ports ─────────────────────────────
 
   /**
@@ -485,7 +653,7 @@ export class Stack {
     const span = hi - lo + 1;
     for (let i = 0; i < span; i++) {
       const port = lo + ((this.nextEphemeral - lo + i) % span);
-      if (this.listeners.has(`${localAddress}|${port}`) || this.listeners.has(`${ANY}|${port}`)) continue;
+      if (this.listeners.has(`${localAddress}|${port}`) || this.listeners.has(`${ANY4}|${port}`) || this.listeners.has(`${ANY6}|${port}`)) continue;
       if (remoteAddress !== undefined && remotePort !== undefined) {
         if (this.connectionsByTuple.has(tupleKey(localAddress, port, remoteAddress, remotePort))) continue;
       } else if (this.portInUse(port)) {
@@ -506,3 +674,23 @@ export class Stack {
 function tupleKey(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
   return `${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
 }
+
+/** "[v6]" for IPv6 text, so "addr:port" stays unambiguous. */
+export function bracket(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function v6(a: IpAddress): Uint8Array {
+  if (a.family !== 6) throw new StackError('EINVAL', `mixed address families (${a.text})`);
+  return a.v6;
+}
+
+// Text forms without allocating an IpAddress for packets that are then dropped.
+function ipv4Text(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 0xff}.${(addr >>> 8) & 0xff}.${addr & 0xff}`;
+}
+
+function ipv6Text(bytes: Uint8Array): string {
+  return ipv6(bytes).text;
+}
+

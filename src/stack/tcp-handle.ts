@@ -2,6 +2,7 @@ import type { TcpConfig } from '../tcp/config.js';
 import type { Connection, ConnectionStatus } from '../tcp/connection.js';
 import type { ConnectionEvent } from '../tcp/events.js';
 import type { TcpState } from '../tcp/state.js';
+import type { IpAddress } from './address.js';
 import type { Stack } from './stack.js';
 
 /**
@@ -18,8 +19,8 @@ export class TcpHandle {
     readonly connection: Connection,
     /** Demultiplexing key (4-tuple). */
     readonly key: string,
-    readonly localAddr: number,
-    readonly remoteAddr: number,
+    readonly localAddr: IpAddress,
+    readonly remoteAddr: IpAddress,
     /** The listener that created this connection, until it is accepted. */
     public listener: TcpListener | undefined,
   ) {}

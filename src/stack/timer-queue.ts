@@ -40,6 +40,15 @@ export class TimerQueue<T> {
     if (this.armedAt === undefined || at < this.armedAt) this.arm(at);
   }
 
+  /** Forget every deadline and cancel the runtime timer (the stack is closing). */
+  clear(): void {
+    while (this.heap.pop() !== undefined);
+    this.entries.clear();
+    this.cancelArmed?.();
+    this.cancelArmed = undefined;
+    this.armedAt = undefined;
+  }
+
   /** Number of items with a deadline. */
   get size(): number {
     return this.heap.size;

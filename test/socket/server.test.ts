@@ -15,8 +15,8 @@ test("listen: 'listening' is asynchronous; address(), listening, ephemeral port 
   assert.equal(server.listening, true);
   await sim.runUntil(() => listened);
   const a = server.address()!;
-  assert.equal(a.address, '0.0.0.0');
-  assert.equal(a.family, 'IPv4');
+  assert.equal(a.address, '::');
+  assert.equal(a.family, 'IPv6');
   assert.ok(a.port >= 49152);
 
   const s2 = netB.createServer();
@@ -42,7 +42,7 @@ test('EADDRINUSE on a second listen of the same port, as an asynchronous error',
   assert.equal(err!.errno, -98);
   assert.equal(err!.syscall, 'listen');
   assert.equal(err!.port, 80);
-  assert.equal(err!.message, 'listen EADDRINUSE: address already in use 0.0.0.0:80');
+  assert.equal(err!.message, 'listen EADDRINUSE: address already in use :::80');
   assert.equal(listening, false);
   assert.equal(second.listening, false);
 
