@@ -1,20 +1,20 @@
 /**
  * `synack get`: fetch an http:// URL with Node's http client over a synack socket, the stack running on
- * a real Linux TUN device (set up as in `synack serve`). IPv4 literal hosts only for now.
+ * a real Linux TUN device (set up as in `synack serve`). Literal IPv4 or IPv6 hosts (no DNS).
  *
  * @module
  */
 
 import fs from 'node:fs';
 import http from 'node:http';
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createNet } from '../socket/net.js';
 import type { Socket } from '../socket/socket.js';
 import { TUN_OPTIONS_USAGE, TUN_VALUE_FLAGS, TunUsageError, drainLink, openTunStack, parseRaw, parseTunOptions, type TunStackOptions } from './serve.js';
 
 export const GET_USAGE = `get ${TUN_OPTIONS_USAGE} URL [-o FILE]
-      Fetch an http:// URL (literal IPv4 host) over a synack stack on a TUN device and write the
+      Fetch an http:// URL (literal IPv4 or [IPv6] host) over a synack stack on a TUN device and write the
       body to FILE or stdout. Exit status 0 on HTTP 2xx, 1 otherwise (status on stderr).
       (--tun, --ip, --peer, --netns as for serve)`;
 
@@ -44,12 +44,15 @@ export function parseGetArgs(argv: readonly string[]): GetArgs {
     throw new TunUsageError(`bad URL '${text}'`);
   }
   if (url.protocol !== 'http:') throw new TunUsageError(`only http:// URLs are supported, got '${url.protocol}'`);
-  if (url.hostname.startsWith('[')) throw new TunUsageError(`URL host: IPv6 is not supported yet (use an IPv4 address), got '${url.hostname}'`);
-  if (!isIPv4(url.hostname)) throw new TunUsageError(`URL host must be a literal IPv4 address (no DNS), got '${url.hostname}'`);
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (isIP(host) === 0) throw new TunUsageError(`URL host must be a literal IPv4 or [IPv6] address (no DNS), got '${url.hostname}'`);
+  if (!tun.addresses.some((a) => a.family === isIP(host))) {
+    throw new TunUsageError(`URL host ${url.hostname} is IPv${isIP(host)} but --ip has no IPv${isIP(host)} address`);
+  }
   const output = raw.values.get('output');
   return {
     tun,
-    host: url.hostname,
+    host,
     port: url.port === '' ? 80 : Number(url.port),
     path: url.pathname + url.search,
     url: url.href,

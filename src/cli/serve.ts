@@ -2,17 +2,17 @@
  * `synack serve`: a synack stack on a real Linux TUN device, with an echo, discard or static-file HTTP
  * server on it. Also holds what `synack get` shares with it: the TUN options (`--tun`, `--ip`,
  * `--peer`, `--netns`), their parsing, and {@link openTunStack}, which creates the device, configures
- * the kernel's end and puts a {@link Stack} on it. IPv4 only for now.
+ * the kernel's end and puts a {@link Stack} on it. IPv4, IPv6, or both.
  *
  * @module
  */
 
 import fs from 'node:fs';
 import http from 'node:http';
-import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Stack } from '../stack/stack.js';
+import { Stack, bracket } from '../stack/stack.js';
+import { inPrefix, parseIp } from '../stack/address.js';
 import { realRuntime, type Runtime } from '../stack/runtime.js';
 import { TunLink } from '../link/tun/tun-link.js';
 import { createNet } from '../socket/net.js';
@@ -23,15 +23,27 @@ export class TunUsageError extends Error {
   override name = 'TunUsageError';
 }
 
+/** One address pair on the device: synack's address and the kernel's, in one prefix. */
+export interface TunAddressPair {
+  /** The stack's address (canonical text). */
+  ip: string;
+  prefixLength: number;
+  /** The kernel's address on the device (same prefix, same family). */
+  peer: string;
+  family: 4 | 6;
+}
+
 /** The link options `serve` and `get` share. */
 export interface TunStackOptions {
   /** TUN device name (created, or attached if a persistent one exists). */
   tun: string;
-  /** The stack's address. */
+  /** The first address pair's stack address (see {@link addresses} for all). */
   ip: string;
   prefixLength: number;
-  /** The kernel's address on the device (same prefix). */
+  /** The first address pair's kernel address. */
   peer: string;
+  /** Every address pair: one per family at most (`--ip 10.9.0.2/24,fd00::2/64`). */
+  addresses: TunAddressPair[];
   /** Existing network namespace for the device (`ip netns` name). */
   netns?: string;
 }
@@ -39,10 +51,12 @@ export interface TunStackOptions {
 export const TUN_OPTIONS_USAGE = `--tun NAME --ip ADDR/PREFIX --peer ADDR [--netns NS]`;
 
 const TUN_OPTIONS_HELP = `      --tun NAME       TUN device to create (or attach to, if a persistent one exists)
-      --ip A/P         synack's IPv4 address and prefix length, e.g. 10.9.0.2/24
-      --peer ADDR      the kernel's address on the device (same subnet); set with \`ip addr\`
+      --ip A/P         synack's address and prefix length: 10.9.0.2/24, fd00::2/64, or one of
+                       each, comma-separated, for dual stack (10.9.0.2/24,fd00::2/64)
+      --peer ADDR      the kernel's address on the device (same subnet; one per --ip address,
+                       in the same order); set with \`ip addr\`
       --netns NS       move the device into this existing namespace and configure it there
-      Needs Linux, root (CAP_NET_ADMIN), /dev/net/tun, python3 and ip. IPv4 only for now.`;
+      Needs Linux, root (CAP_NET_ADMIN), /dev/net/tun, python3 and ip.`;
 
 export const SERVE_USAGE = `serve ${TUN_OPTIONS_USAGE} [--port N] (--echo | --discard | --http DIR)
       Run a synack stack on a TUN device with a server on it: echo (port 7), discard (port 9) or
@@ -93,17 +107,26 @@ export function parseRaw(argv: readonly string[], valueFlags: readonly string[],
   return { values, booleans, positional };
 }
 
-const IPV6_ERROR = 'IPv6 is not supported yet (use IPv4 addresses)';
-
-function ipv4ToInt(a: string): number {
-  return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+/** Check an IPv4 or IPv6 literal; returns its canonical text and family. */
+export function requireIp(text: string, what: string): { text: string; family: 4 | 6 } {
+  const a = parseIp(text);
+  if (a === undefined || text.startsWith('[')) throw new TunUsageError(`${what} needs an IPv4 or IPv6 address, got '${text}'`);
+  return { text: a.text, family: a.family };
 }
 
-/** Check an IPv4 literal; an IPv6-looking one gets the "not supported yet" error. */
-export function requireIpv4(text: string, what: string): string {
-  if (text.includes(':')) throw new TunUsageError(`${what}: ${IPV6_ERROR}, got '${text}'`);
-  if (!isIPv4(text)) throw new TunUsageError(`${what} needs an IPv4 address, got '${text}'`);
-  return text;
+function parsePair(ipText: string, peerText: string): TunAddressPair {
+  const slash = ipText.indexOf('/');
+  if (slash < 0) throw new TunUsageError(`--ip needs ADDR/PREFIX (e.g. 10.9.0.2/24 or fd00::2/64), got '${ipText}'`);
+  const ip = requireIp(ipText.slice(0, slash), '--ip');
+  const prefixText = ipText.slice(slash + 1);
+  const prefixLength = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  const max = ip.family === 4 ? 30 : 126;
+  if (!(prefixLength >= 1 && prefixLength <= max)) throw new TunUsageError(`--ip prefix length must be 1–${max}, got '${prefixText}'`);
+  const peer = requireIp(peerText, '--peer');
+  if (peer.family !== ip.family) throw new TunUsageError(`--peer ${peerText} is not of the family of --ip ${ipText}`);
+  if (!inPrefix(parseIp(peer.text)!, parseIp(ip.text)!, prefixLength)) throw new TunUsageError(`--peer ${peer.text} is not in ${ip.text}/${prefixLength}`);
+  if (peer.text === ip.text) throw new TunUsageError('--peer must differ from --ip');
+  return { ip: ip.text, prefixLength, peer: peer.text, family: ip.family };
 }
 
 /** The `--tun`, `--ip`, `--peer`, `--netns` options. */
@@ -116,21 +139,19 @@ export function parseTunOptions(values: Map<string, string>): TunStackOptions {
   if (Buffer.byteLength(tun) > 15 || !/^[A-Za-z0-9_.-]+$/.test(tun)) throw new TunUsageError(`--tun: bad interface name '${tun}' (at most 15 of A-Z a-z 0-9 _ . -)`);
   const ipText = values.get('ip');
   if (ipText === undefined) throw new TunUsageError('--ip ADDR/PREFIX is required');
-  const slash = ipText.indexOf('/');
-  if (slash < 0) throw new TunUsageError(`--ip needs ADDR/PREFIX (e.g. 10.9.0.2/24), got '${ipText}'`);
-  const ip = requireIpv4(ipText.slice(0, slash), '--ip');
-  const prefixText = ipText.slice(slash + 1);
-  const prefixLength = /^\d{1,2}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefixLength >= 1 && prefixLength <= 30)) throw new TunUsageError(`--ip prefix length must be 1–30, got '${prefixText}'`);
   const peerText = values.get('peer');
   if (peerText === undefined) throw new TunUsageError('--peer ADDR is required (the kernel side of the device)');
-  const peer = requireIpv4(peerText, '--peer');
-  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-  if (((ipv4ToInt(ip) & mask) >>> 0) !== ((ipv4ToInt(peer) & mask) >>> 0)) throw new TunUsageError(`--peer ${peer} is not in ${ip}/${prefixLength}`);
-  if (peer === ip) throw new TunUsageError('--peer must differ from --ip');
+  const ips = ipText.split(',');
+  const peers = peerText.split(',');
+  if (ips.length !== peers.length) throw new TunUsageError(`--ip has ${ips.length} address(es) but --peer has ${peers.length}`);
+  const addresses = ips.map((ip, i) => parsePair(ip, peers[i]!));
+  if (addresses.length > 2 || (addresses.length === 2 && addresses[0]!.family === addresses[1]!.family)) {
+    throw new TunUsageError('--ip takes one address, or one IPv4 and one IPv6 address');
+  }
   const netns = values.get('netns');
   if (netns !== undefined && !/^[A-Za-z0-9_.-]+$/.test(netns)) throw new TunUsageError(`--netns: bad namespace name '${netns}'`);
-  return { tun, ip, prefixLength, peer, ...(netns !== undefined ? { netns } : {}) };
+  const first = addresses[0]!;
+  return { tun, ip: first.ip, prefixLength: first.prefixLength, peer: first.peer, addresses, ...(netns !== undefined ? { netns } : {}) };
 }
 
 /** The real runtime with unref'd timers, so leftover TCP timers (e.g. TIME-WAIT) cannot hold the process. */
@@ -184,11 +205,16 @@ export async function openTunStack(options: TunStackOptions): Promise<TunStack> 
   const link = await TunLink.open({ name: options.tun, ...(options.netns !== undefined ? { netns: options.netns } : {}) });
   try {
     const stack = new Stack({ name: 'synack', runtime: unrefRuntime() });
-    stack.addInterface({ name: link.name, link, addresses: [`${options.ip}/${options.prefixLength}`] });
-    await ipCommand(options.netns, ['addr', 'replace', `${options.peer}/${options.prefixLength}`, 'dev', link.name]);
+    stack.addInterface({ name: link.name, link, addresses: options.addresses.map((a) => `${a.ip}/${a.prefixLength}`) });
+    for (const a of options.addresses) {
+      // nodad: the kernel would skip Duplicate Address Detection on a NOARP device anyway; say so.
+      const extra = a.family === 6 ? ['nodad'] : [];
+      await ipCommand(options.netns, ['addr', 'replace', `${a.peer}/${a.prefixLength}`, 'dev', link.name, ...extra]);
+    }
     await ipCommand(options.netns, ['link', 'set', 'dev', link.name, 'up']);
     const where = options.netns !== undefined ? `, netns ${options.netns}` : '';
-    return { stack, link, options, describe: () => `via tun ${link.name} (kernel side ${options.peer}${where})` };
+    const peers = options.addresses.map((a) => a.peer).join(' and ');
+    return { stack, link, options, describe: () => `via tun ${link.name} (kernel side ${peers}${where})` };
   } catch (e) {
     await link.close().catch(() => undefined);
     throw e;
@@ -386,12 +412,15 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(args.port, args.tun.ip, () => resolve());
+    // One address: listen on it; one of each family: on both ("::" is dual-stack).
+    if (args.tun.addresses.length === 1) server.listen(args.port, args.tun.ip, () => resolve());
+    else server.listen(args.port, () => resolve());
   }).catch(async (e: unknown) => {
     await link.close().catch(() => undefined);
     throw e;
   });
-  process.stdout.write(`synack serving ${args.mode} on ${args.tun.ip}:${args.port} ${ts.describe()}\n`);
+  const on = args.tun.addresses.map((a) => `${bracket(a.ip)}:${args.port}`).join(' and ');
+  process.stdout.write(`synack serving ${args.mode} on ${on} ${ts.describe()}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
