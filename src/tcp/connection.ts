@@ -1609,7 +1609,11 @@ export class Connection {
     const unit = 2 ** this.rcvWscale;
     const field = Math.min(MAX_UNSCALED_WINDOW, Math.ceil(this.rcvWnd / unit));
     const edge = seqAdd(this.rcvNxt, field * unit);
-    if (seqGt(edge, this.rcvAdvRight)) this.rcvAdvRight = edge;
+    // Commit to the rounded-up edge only as far as the buffer really has room: rounding up again on
+    // every ACK would otherwise ratchet the edge past the buffer, a little per ACK (without bound when
+    // an ACK advances less than one unit). The peer may then see the edge retreat by less than one
+    // unit, which RFC 7323 §2.4 allows for.
+    if (seqGt(edge, this.rcvAdvRight) && seqLe(edge, seqAdd(this.rcvNxt, this.freeWindow()))) this.rcvAdvRight = edge;
     return field;
   }
 
