@@ -52,6 +52,7 @@ export interface ConnectionStatus {
   sndNxt: number;
   sndWnd: number;
   rcvNxt: number;
+  /** The receive window as last advertised to the peer (what it may send beyond RCV.NXT). */
   rcvWnd: number;
   /** Bytes queued by the user and not yet acknowledged. */
   sendQueue: number;
@@ -181,6 +182,11 @@ export class Connection {
   rcvUp = 0;
   /** Right edge of the window we last advertised; never moved left (RFC 9293 §3.8.6). */
   private rcvAdvRight = 0;
+  /**
+   * The right edge the peer saw in our last window field: rcvAdvRight, or up to one scale unit less
+   * when the field had to be rounded down (RFC 7323 §2.4). rcvAdvRight stays what we honour.
+   */
+  private rcvPeerRight = 0;
 
   /** Our MSS as advertised on the SYN. */
   readonly rcvMss: number;
@@ -558,7 +564,7 @@ export class Connection {
       sndNxt: this.sndNxt,
       sndWnd: this.sndWnd,
       rcvNxt: this.rcvNxt,
-      rcvWnd: this.rcvWnd,
+      rcvWnd: this.advertisedWnd,
       sendQueue: this.sendBuffer.length,
       receiveQueue: this.receiveBuffer.length,
       outOfOrder: this.reassembler.length,
@@ -592,6 +598,12 @@ export class Connection {
   get rcvWnd(): number {
     const w = seqDiff(this.rcvAdvRight, this.rcvNxt);
     return w > 0 ? w : 0;
+  }
+
+  /** The window the peer last saw from us, measured from RCV.NXT (at most RCV.WND). */
+  private get advertisedWnd(): number {
+    const w = seqDiff(this.rcvPeerRight, this.rcvNxt);
+    return w > 0 ? Math.min(w, this.rcvWnd) : 0;
   }
 
   // ───────────────────────────── SEGMENT ARRIVES (RFC 9293 §3.10.7) ─────────────────────────────
@@ -656,6 +668,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
+      this.rcvPeerRight = this.rcvAdvRight;
       this.negotiate(seg.options, now);
       this.sndWnd = seg.window;
       this.maxSndWnd = seg.window;
@@ -703,6 +716,7 @@ export class Connection {
       this.haveIrs = true;
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.rcvAdvRight = seqAdd(this.rcvNxt, this.freeWindow());
+      this.rcvPeerRight = this.rcvAdvRight;
       this.negotiate(seg.options, now);
       if (ackAcceptable) this.onAckAdvance(seg.ack, now);
       if (seqGt(this.sndUna, this.iss)) {
@@ -1602,18 +1616,31 @@ export class Connection {
     const right = seqAdd(this.rcvNxt, this.freeWindow());
     if (seqGt(right, this.rcvAdvRight)) {
       const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
-      if (seqDiff(right, this.rcvAdvRight) >= threshold || (this.rcvWnd === 0 && this.freeWindow() >= threshold)) {
+      if (seqDiff(right, this.rcvAdvRight) >= threshold || (this.advertisedWnd === 0 && this.freeWindow() >= threshold)) {
         this.rcvAdvRight = right;
       }
     }
     const unit = 2 ** this.rcvWscale;
     const field = Math.min(MAX_UNSCALED_WINDOW, Math.ceil(this.rcvWnd / unit));
     const edge = seqAdd(this.rcvNxt, field * unit);
-    // Commit to the rounded-up edge only as far as the buffer really has room: rounding up again on
-    // every ACK would otherwise ratchet the edge past the buffer, a little per ACK (without bound when
-    // an ACK advances less than one unit). The peer may then see the edge retreat by less than one
-    // unit, which RFC 7323 §2.4 allows for.
-    if (seqGt(edge, this.rcvAdvRight) && seqLe(edge, seqAdd(this.rcvNxt, this.freeWindow()))) this.rcvAdvRight = edge;
+    if (!seqGt(edge, this.rcvAdvRight)) {
+      this.rcvPeerRight = edge;
+      return field;
+    }
+    // RFC 7323 §2.4 / Appendix F: rounding up moves the edge beyond what was offered. Done on every
+    // ACK, that would ratchet the edge past the buffer (without bound when ACKs advance less than a
+    // unit), so it is allowed only while the edge stays within one unit of the buffer's end; beyond,
+    // the field is rounded down and the peer sees the window retract by less than one unit. Data up
+    // to the edge already offered is still accepted, so nothing the peer was allowed to send is lost.
+    // (The buffer's end from its real fill level: freeWindow() stops at 0 once the edge is used up.)
+    const bufferEnd = seqAdd(this.rcvNxt, this.config.receiveBufferSize - this.receiveBuffer.length);
+    if (seqGt(edge, seqAdd(bufferEnd, unit))) {
+      const down = Math.floor(this.rcvWnd / unit);
+      this.rcvPeerRight = seqAdd(this.rcvNxt, down * unit);
+      return down;
+    }
+    this.rcvAdvRight = edge;
+    this.rcvPeerRight = edge;
     return field;
   }
 
@@ -1621,7 +1648,7 @@ export class Connection {
   private maybeWindowUpdate(): void {
     if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'SYN-SENT') return;
     const free = this.freeWindow();
-    const advertised = this.rcvWnd;
+    const advertised = this.advertisedWnd;
     const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);
     // A separate update only when the sender may be held back by our window: it must open by the SWS
     // threshold and (as on Linux) at least double what is advertised. Otherwise the next ACK carries it.

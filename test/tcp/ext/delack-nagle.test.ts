@@ -91,9 +91,9 @@ test('ackDelay 0: every segment is acknowledged at once', () => {
   data(c, 1000, rcv, 100);
   expectOut(c, 1000, [{ flags: 'ACK', seq: ISS + 1, ack: rcv + 100, win: win(100), options: ours(1000, peerTs(1000)) }]);
   data(c, 1001, rcv + 100, 100);
-  // The first ACK's field (32768) was rounded up past the buffer; that rounding is not committed, so
-  // the window is the real free space, 4 194 304 − 200, rounded up: 32767. The edge the peer sees
-  // retreats by 28 bytes, less than one unit (RFC 7323 §2.4), instead of creeping past the buffer.
+  // The first ACK rounded the edge up to RCV.NXT + 32768·128, 100 bytes past the buffer (within one
+  // unit). Rounding up again would go 200 bytes past, more than one unit: the field is rounded down
+  // to 32767 and the edge the peer sees retracts by 28 bytes (RFC 7323 §2.4, Appendix F).
   expectOut(c, 1001, [{ flags: 'ACK', seq: ISS + 1, ack: rcv + 200, win: 32767, options: ours(1001, peerTs(1001)) }]);
   assert.equal(internals(c).delAckAt, undefined);
 });

@@ -153,9 +153,9 @@ test('our window field: unscaled on SYN and SYN,ACK; afterwards ceil(RCV.WND / 2
   expectNone(c, 200, 'delayed ACK');
   c.handleTimeout(240);
   expectOut(c, 240, [{ flags: 'ACK', seq: ISS + 1, ack: PEER_ISS + 1001, win: 32761, options: ours(240, peerTs(200)) }]);
-  // RCV.WND stays the real free space: the rounding up is not committed beyond the buffer (otherwise
-  // it would ratchet on every ACK); the peer's edge may recede by less than one unit (RFC 7323 §2.4).
-  assert.equal(c.snapshot().rcvWnd, 4_194_304 - 1000);
+  // RCV.WND is now what was advertised, rounded up: 32761·128 (RFC 7323 §2.4: within one unit of
+  // the buffer's end the edge is rounded up, never retracted).
+  assert.equal(c.snapshot().rcvWnd, 32761 * 128);
 
   // Passive open with a 100 000-byte buffer (shift 1): SYN,ACK 65535, then 100000 >> 1 = 50000.
   const p = extListen({ config: { receiveBufferSize: 100_000 } });
