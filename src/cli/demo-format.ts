@@ -1,4 +1,7 @@
 import type { DemoEvent, DemoRun } from './demo-scenarios.js';
+import { layoutDiagram, type LayoutOptions } from '../trace/diagram-layout.js';
+import { renderText, type TextOptions } from '../trace/diagram-text.js';
+import { renderSvg } from '../trace/diagram-svg.js';
 
 /** Options of {@link formatDemo}. */
 export interface FormatOptions {
@@ -47,4 +50,17 @@ export function formatDemo(run: DemoRun, options: FormatOptions = {}): string {
 /** The trace as JSON lines: one object per event. */
 export function demoJsonLines(run: DemoRun): string {
   return run.events.map((ev) => JSON.stringify(ev)).join('\n');
+}
+
+/** Options of {@link formatDiagram}. */
+export interface DiagramFormatOptions extends LayoutOptions, TextOptions {}
+
+/** The run as a text sequence diagram (see `src/trace/diagram-text.ts`). */
+export function formatDiagram(run: DemoRun, options: DiagramFormatOptions = {}): string {
+  return renderText(layoutDiagram(run, options), options);
+}
+
+/** The run as a standalone SVG sequence diagram (see `src/trace/diagram-svg.ts`). */
+export function diagramSvg(run: DemoRun, options: LayoutOptions = {}): string {
+  return renderSvg(layoutDiagram(run, options));
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { demoJsonLines, formatDemo } from './demo-format.js';
+import fs from 'node:fs';
+import { demoJsonLines, diagramSvg, formatDemo, formatDiagram } from './demo-format.js';
 import { SCENARIOS, runDemo } from './demo-scenarios.js';
+import { asciify } from '../trace/diagram-text.js';
+import { runDemoWithPackets, writeDemoPcap } from '../trace/demo-pcap.js';
 import { TRANSFER_USAGE, TransferUsageError, transferCommand } from './transfer.js';
 import { SERVE_USAGE, TunUsageError, serveCommand } from './serve.js';
 import { GET_USAGE, getCommand } from './get.js';
@@ -8,9 +11,20 @@ import { GET_USAGE, getCommand } from './get.js';
 const USAGE = `usage: synack <command> [options]
 
 commands:
-  demo <scenario> [--seed N] [--json] [--explain]
-      Run a scenario on the simulated network and print its trace.
+  demo <scenario> [--seed N] [--trace | --json] [--explain] [--ascii] [--absolute]
+                  [--svg FILE] [--pcap FILE]
+      Run a scenario on the simulated network and draw it as a sequence diagram
+      (time on the left, client and server lifelines, arrows sloping with latency,
+      states at every transition, lost segments ending in ✕).
       scenarios: ${Object.keys(SCENARIOS).join(', ')}
+      --seed N      simulation seed (1): other ISNs (and impairments)
+      --trace       one line per event instead of the diagram
+      --json        one JSON object per event
+      --explain     follow each arrow/state (or trace line) with its RFC rule
+      --ascii       plain ASCII instead of box drawing
+      --absolute    absolute seq/ack in the diagram (default: relative to each ISN)
+      --svg FILE    also write the diagram as a standalone SVG
+      --pcap FILE   also write the demo's packets (.pcapng: pcapng, else pcap)
   ${TRANSFER_USAGE.split('\n').join('\n  ')}
   ${SERVE_USAGE.split('\n').join('\n  ')}
   ${GET_USAGE.split('\n').join('\n  ')}
@@ -39,7 +53,8 @@ function parseArgs(argv: string[]): Parsed {
   return { positional, flags };
 }
 
-const VALUE_FLAGS = new Set(['seed']);
+const VALUE_FLAGS = new Set(['seed', 'svg', 'pcap']);
+const DEMO_FLAGS = ['seed', 'json', 'explain', 'trace', 'ascii', 'absolute', 'svg', 'pcap'];
 
 function fail(message: string): never {
   process.stderr.write(`synack: ${message}\n`);
@@ -50,13 +65,41 @@ function demo(args: Parsed): void {
   const name = args.positional[1];
   if (name === undefined) fail(`demo needs a scenario: ${Object.keys(SCENARIOS).join(', ')}`);
   if (SCENARIOS[name] === undefined) fail(`unknown scenario '${name}'; one of: ${Object.keys(SCENARIOS).join(', ')}`);
-  for (const k of args.flags.keys()) if (!['seed', 'json', 'explain'].includes(k)) fail(`unknown option --${k}`);
+  for (const k of args.flags.keys()) if (!DEMO_FLAGS.includes(k)) fail(`unknown option --${k}`);
   const seedFlag = args.flags.get('seed');
   const seed = seedFlag === undefined ? 1 : Number(seedFlag);
   if (!Number.isInteger(seed)) fail(`--seed needs an integer`);
-  const run = runDemo(name, { seed });
-  const out = args.flags.has('json') ? demoJsonLines(run) : formatDemo(run, { explain: args.flags.has('explain') });
+  const file = (flag: string): string | undefined => {
+    const v = args.flags.get(flag);
+    if (v === true || v === '') fail(`--${flag} needs a file name`);
+    return v;
+  };
+  const svgFile = file('svg');
+  const pcapFile = file('pcap');
+  const has = (f: string): boolean => args.flags.has(f);
+  if (has('json') && has('trace')) fail('--json and --trace are exclusive');
+  // The packets are observed only when asked for (see src/trace/demo-pcap.ts).
+  const { run, packets } = pcapFile !== undefined ? runDemoWithPackets(name, { seed }) : { run: runDemo(name, { seed }), packets: [] };
+  const absolute = has('absolute');
+  if (svgFile !== undefined) writeOut(svgFile, () => fs.writeFileSync(svgFile, diagramSvg(run, { absolute })), 'SVG diagram');
+  if (pcapFile !== undefined) writeOut(pcapFile, () => writeDemoPcap(pcapFile, packets), `${packets.length} packets`);
+  let out: string;
+  if (has('json')) out = demoJsonLines(run);
+  else if (has('trace')) out = formatDemo(run, { explain: has('explain') });
+  else out = formatDiagram(run, { absolute, explain: has('explain') });
+  if (has('ascii')) out = asciify(out);
   process.stdout.write(out + '\n');
+}
+
+/** Runs `write`; says on stderr what was written, or fails with exit status 1. */
+function writeOut(path: string, write: () => unknown, what: string): void {
+  try {
+    write();
+  } catch (e) {
+    process.stderr.write(`synack: cannot write ${path}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`synack: wrote ${what} to ${path}\n`);
 }
 
 async function transfer(argv: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Packet traces: pcap and pcapng writers and readers. Browser-safe; the file-path helpers
+ * Packet traces and pictures: pcap and pcapng writers and readers, sequence diagrams (text and SVG). Browser-safe; the file-path helpers
  * (`PcapFileWriter`, `readPcapFile`) are in `pcap-file.ts`, which imports `node:fs`.
  *
  * @module
@@ -26,3 +26,6 @@ export {
   type PcapngInterface,
   type PcapngPacket,
 } from './pcap.js';
+export { layoutDiagram, type DiagramLayout, type LayoutOptions } from './diagram-layout.js';
+export { renderText, type TextOptions } from './diagram-text.js';
+export { renderSvg } from './diagram-svg.js';

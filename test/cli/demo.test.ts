@@ -1,8 +1,25 @@
+/**
+ * The demo scenarios and `synack demo`.
+ *
+ * The sequence diagrams of the scenarios for seed 1 are compared with the stored renderings in
+ * test/cli/golden/<scenario>.txt (and <scenario>.ascii.txt for --ascii). After an intended change of
+ * the diagrams, regenerate them (then review the diff) with
+ *
+ *     SYNACK_UPDATE_GOLDEN=1 node --test <outDir>/test/cli/demo.test.js
+ *
+ * which rewrites every golden file (creating those of new scenarios) instead of comparing.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDemo, type DemoEvent } from '../../src/cli/demo-scenarios.js';
+import { SCENARIOS, runDemo, type DemoEvent } from '../../src/cli/demo-scenarios.js';
+import { formatDemo, formatDiagram } from '../../src/cli/demo-format.js';
+import { readPcap } from '../../src/trace/pcap.js';
+import { parseIpv4Tcp, formatFlags } from '../../src/wire/packet.js';
 
 type Seg = Extract<DemoEvent, { flags: string }>;
 
@@ -132,4 +149,112 @@ test('synack rejects unknown scenarios and options with a message', () => {
   const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
   assert.throws(() => execFileSync(process.execPath, [main, 'demo', 'nope'], { stdio: 'pipe' }), /unknown scenario/);
   assert.throws(() => execFileSync(process.execPath, [main, 'demo', 'handshake', '--bogus'], { stdio: 'pipe' }), /unknown option/);
+});
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const synack = (...args: string[]): string => execFileSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** test/cli/golden in the source tree: the first ancestor of this (compiled) file holding test/cli/demo.test.ts. */
+function goldenDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'test', 'cli', 'demo.test.ts'))) return path.join(dir, 'test', 'cli', 'golden');
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the source tree (test/cli/demo.test.ts)');
+    dir = up;
+  }
+}
+const UPDATE = process.env.SYNACK_UPDATE_GOLDEN === '1';
+/** The scenarios that existed when the diagrams were introduced: each must have its golden file. */
+const CORE = ['handshake', 'close', 'half-close', 'simultaneous-open', 'simultaneous-close', 'refused', 'lost-syn'];
+/** Scenarios also checked with --ascii. */
+const ASCII_GOLDEN = ['lost-syn'];
+
+/** Compares `actual` with golden file `file` (or rewrites it when updating). */
+function golden(file: string, actual: string): void {
+  const p = path.join(goldenDir(), file);
+  if (UPDATE) {
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, actual + '\n');
+    return;
+  }
+  assert.ok(fs.existsSync(p), `${p} is missing; create it with SYNACK_UPDATE_GOLDEN=1 (see the top of this file)`);
+  assert.equal(actual + '\n', fs.readFileSync(p, 'utf8'), `${file} differs; if intended, regenerate with SYNACK_UPDATE_GOLDEN=1`);
+}
+
+test('diagrams: every scenario for seed 1 matches its stored rendering', (t) => {
+  for (const name of CORE) assert.ok(name in SCENARIOS, `scenario ${name} exists`);
+  for (const name of Object.keys(SCENARIOS)) {
+    const file = `${name}.txt`;
+    if (!CORE.includes(name) && !UPDATE && !fs.existsSync(path.join(goldenDir(), file))) {
+      t.diagnostic(`no golden diagram for ${name} yet (SYNACK_UPDATE_GOLDEN=1 creates it)`);
+      continue;
+    }
+    const text = formatDiagram(runDemo(name, { seed: 1 }));
+    for (const line of text.split('\n')) assert.ok([...line].length <= 80, `${name}: over 80 columns: ${line}`);
+    golden(file, text);
+  }
+  for (const name of ASCII_GOLDEN) golden(`${name}.ascii.txt`, formatDiagram(runDemo(name, { seed: 1 }), { ascii: true }));
+});
+
+test('synack demo draws the diagram by default; --trace prints the line trace; --ascii and --absolute', () => {
+  assert.equal(synack('demo', 'handshake'), formatDiagram(runDemo('handshake')) + '\n');
+  assert.equal(synack('demo', 'close', '--trace', '--explain'), formatDemo(runDemo('close'), { explain: true }) + '\n');
+  assert.equal(synack('demo', 'lost-syn', '--ascii'), formatDiagram(runDemo('lost-syn'), { ascii: true }) + '\n');
+  const abs = synack('demo', 'handshake', '--absolute', '--seed', '3');
+  const syn = sends(runDemo('handshake', { seed: 3 }).events)[0]!;
+  assert.ok(abs.includes(`SYN seq=${syn.seq} len=0`), abs);
+  const explained = synack('demo', 'handshake', '--explain');
+  assert.match(explained, /↳ client sends SYN: RFC 9293 §3\.10\.1/);
+  assert.throws(() => synack('demo', 'handshake', '--json', '--trace'), /exclusive/);
+  assert.throws(() => synack('demo', 'handshake', '--svg'), /needs a file name/);
+});
+
+test('synack demo simultaneous-close --svg --pcap: an SVG with both CLOSING states, a pcap of its segments', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synack-demo-'));
+  try {
+    const svg = path.join(dir, 'x.svg');
+    const pcap = path.join(dir, 'x.pcap');
+    const out = synack('demo', 'simultaneous-close', '--svg', svg, '--pcap', pcap);
+    assert.equal(out, formatDiagram(runDemo('simultaneous-close')) + '\n', 'stdout still the diagram');
+    const doc = fs.readFileSync(svg, 'utf8');
+    assert.match(doc, /^<\?xml /);
+    assert.equal(doc.match(/class="state"[^>]*>CLOSING</g)?.length, 2);
+
+    const run = runDemo('simultaneous-close');
+    const file = readPcap(fs.readFileSync(pcap));
+    const segs = file.packets.map((p) => {
+      const r = parseIpv4Tcp(p.data);
+      assert.ok(r.ok, 'every packet is IPv4/TCP');
+      return `${formatFlags(r.value.tcp.flags)} ${r.value.tcp.seq} ${r.value.tcp.ack}`;
+    });
+    assert.deepEqual(segs, sends(run.events).map((s) => `${s.flags} ${s.seq} ${s.ack}`));
+    assert.deepEqual(file.packets.map((p) => Math.round(p.time)), sends(run.events).map((s) => s.t), 'timestamps = virtual send times');
+
+    if (spawnSync('tshark', ['--version']).status !== 0) return; // tshark not installed: readPcap only
+    const fields = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'tcp.flags.str', '-e', '_ws.expert.severity'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const lines = fields.trim().split('\n');
+    assert.equal(lines.length, 7);
+    assert.equal(lines.filter((l) => /F/.test(l.split('\t')[0]!)).length, 2, 'two FIN segments');
+    const expert = execFileSync('tshark', ['-r', pcap, '-q', '-z', 'expert,error'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.doesNotMatch(expert, /Errors \(\d+\)|Malformed/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('synack demo lost-syn --pcap: the lost SYN and its retransmission, as tshark sees them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synack-demo-'));
+  try {
+    const pcap = path.join(dir, 'lost.pcapng');
+    synack('demo', 'lost-syn', '--pcap', pcap, '--json');
+    const bytes = fs.readFileSync(pcap);
+    assert.equal(bytes.readUInt32LE(0), 0x0a0d0d0a, '.pcapng gives pcapng');
+    if (spawnSync('tshark', ['--version']).status !== 0) return;
+    const out = execFileSync('tshark', ['-r', pcap, '-Y', 'tcp.analysis.retransmission'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.equal(out.trim().split('\n').length, 1, out);
+    assert.match(out, /SYN/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
