@@ -1,4 +1,4 @@
-import type { LinkPort } from '../link/types.js';
+import type { LinkPort, LinkReceiveInfo } from '../link/types.js';
 import { resolveConfig, type TcpConfig } from '../tcp/config.js';
 import { Connection } from '../tcp/connection.js';
 import type { ConnectionEvent } from '../tcp/events.js';
@@ -158,7 +158,7 @@ export class Stack {
       this.localAddresses.set(a.address.text, a.address);
       this.routes.add({ prefix: a.address, prefixLength: a.prefixLength, iface });
     }
-    options.link.setReceiver((packet) => this.receivePacket(packet, iface));
+    options.link.setReceiver((packet, info) => this.receivePacket(packet, iface, info));
     return iface;
   }
 
@@ -314,12 +314,16 @@ export class Stack {
 
   // ───────────────────────────── input ─────────────────────────────
 
-  /** Hand the stack an IP packet that arrived on `iface`. Malformed packets are counted, never thrown. */
-  receivePacket(packet: Uint8Array, iface: NetworkInterface): void {
+  /**
+   * Hand the stack an IP packet that arrived on `iface`. Malformed packets are counted, never thrown.
+   * `info.checksumVerified` (from the link) skips verifying the TCP checksum a second time.
+   */
+  receivePacket(packet: Uint8Array, iface: NetworkInterface, info?: LinkReceiveInfo): void {
     this.counters.packetsIn++;
     if (this.closed) return this.drop('stack-closed', this.name);
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
-    if (version === 6) return this.receiveIpv6(packet, iface);
+    const verified = info?.checksumVerified === true;
+    if (version === 6) return this.receiveIpv6(packet, iface, verified);
     const ip = parseIpv4(packet);
     if (!ip.ok) return this.drop(ip.reason, ip.detail);
     const { header, payload } = ip.value;
@@ -331,7 +335,7 @@ export class Stack {
     const src = ipv4(header.src);
     switch (header.protocol) {
       case IPPROTO_TCP: {
-        const tcp = parseTcp(payload, ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
+        const tcp = parseTcp(payload, verified ? undefined : ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
         if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
         return this.onTcp(tcp.value, src, dst, iface);
       }
@@ -344,7 +348,7 @@ export class Stack {
     }
   }
 
-  private receiveIpv6(packet: Uint8Array, iface: NetworkInterface): void {
+  private receiveIpv6(packet: Uint8Array, iface: NetworkInterface, checksumVerified: boolean): void {
     const ip = parseIpv6(packet);
     if (!ip.ok) return this.drop(ip.reason, ip.detail);
     const { header, protocol, payload } = ip.value;
@@ -359,7 +363,8 @@ export class Stack {
     const pseudo = ipv6PseudoHeaderSum(header.src, header.dst, protocol, payload.length);
     switch (protocol) {
       case IPPROTO_TCP: {
-        const tcp = parseTcp(payload, pseudo);
+        // The link's verification covers the TCP header right after the IPv6 header only.
+        const tcp = parseTcp(payload, checksumVerified && packet[6] === IPPROTO_TCP ? undefined : pseudo);
         if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
         return this.onTcp(tcp.value, src, dst, iface);
       }

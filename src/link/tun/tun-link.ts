@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { finishChecksum, ipv4PseudoHeaderSum, onesComplementSum } from '../../wire/checksum.js';
-import type { LinkPort } from '../types.js';
+import type { LinkPort, LinkReceiveInfo } from '../types.js';
 
 /**
  * Python program run with the `/dev/net/tun` descriptor as its fd 3. It issues TUNSETIFF
@@ -207,6 +207,8 @@ const MAX_DRAIN_BYTES = 2 * 1024 * 1024;
 /** At most this many segments go into one merged packet. */
 const MAX_MERGED_SEGMENTS = 64;
 const TCP_ACK = 0x10;
+/** Passed with a packet whose TCP checksum the link has just computed (see {@link LinkReceiveInfo}). */
+const CHECKSUM_VERIFIED: LinkReceiveInfo = Object.freeze({ checksumVerified: true });
 const TCP_PSH = 0x08;
 
 /**
@@ -221,27 +223,24 @@ function readBufferOf(size: number, vnet: boolean): Uint8Array {
 }
 
 /**
- * {@link onesComplementSum} of `bytes[start..end)`, faster on large 4-byte-aligned ranges: 32-bit
- * native (little-endian) words in two accumulators, whose folded sum is the big-endian sum with its
- * bytes swapped (RFC 1071 §2(B)).
+ * {@link onesComplementSum} of `bytes[start..end)` (kept for callers of the link's former fast path;
+ * `onesComplementSum` itself now sums long ranges as aligned native 32-bit words).
  */
 export function fastSum(bytes: Uint8Array, start: number, end: number): number {
-  const at = bytes.byteOffset + start;
-  if (!NATIVE_LE || (at & 3) !== 0 || end - start < 64) return onesComplementSum(bytes, start, end);
-  const n = (end - start) >>> 2;
-  const w = new Uint32Array(bytes.buffer, at, n);
-  let a = 0;
-  let b = 0;
-  let k = 0;
-  for (; k + 1 < n; k += 2) {
-    a += w[k]!;
-    b += w[k + 1]!;
+  return onesComplementSum(bytes, start, end);
+}
+
+/**
+ * Whether `p` is an IP packet whose TCP header starts at `start`, right after the IP header: IPv4
+ * (protocol 6, header length `start`, not a fragment, total length = the packet) or IPv6 (next
+ * header 6, `start` 40, payload length = the rest of the packet).
+ */
+function isTcpAt(p: Uint8Array, start: number): boolean {
+  const v = p[0]! >> 4;
+  if (v === 4) {
+    return (p[0]! & 0xf) * 4 === start && p[9] === 6 && (be16(p, 6) & 0x3fff) === 0 && be16(p, 2) === p.length;
   }
-  if (k < n) a += w[k]!;
-  let s = a + b; // < 2^46 for any IP packet
-  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
-  s = ((s & 0xff) << 8) | (s >>> 8);
-  return onesComplementSum(bytes, start + n * 4, end, s);
+  return v === 6 && start === 40 && p[6] === 6 && 40 + be16(p, 4) === p.length;
 }
 
 function getU16(b: Uint8Array, at: number, le: boolean): number {
@@ -326,7 +325,7 @@ export class TunLink implements LinkPort {
   /** How this link reads and writes (see {@link TunOpenOptions.io}). */
   readonly io: 'epoll' | 'threadpool';
 
-  private receiver: ((packet: Uint8Array) => void) | undefined;
+  private receiver: ((packet: Uint8Array, info?: LinkReceiveInfo) => void) | undefined;
   private closing: Promise<void> | undefined;
   /** 'epoll': the descriptor was closed (by {@link close}, or by a read error): write nothing more to it. */
   private fdClosed = false;
@@ -448,7 +447,7 @@ export class TunLink implements LinkPort {
     return this.closing !== undefined;
   }
 
-  setReceiver(receiver: (packet: Uint8Array) => void): void {
+  setReceiver(receiver: (packet: Uint8Array, info?: LinkReceiveInfo) => void): void {
     this.receiver = receiver;
   }
 
@@ -591,25 +590,31 @@ export class TunLink implements LinkPort {
     } else {
       packet = buf.slice(VNET_HDR_LEN, n);
     }
+    let info: LinkReceiveInfo | undefined;
     if (buf[0]! & VNET_F_NEEDS_CSUM) {
       // CHECKSUM_PARTIAL: the field holds the pseudo-header sum; sum from csum_start to the end.
       const start = getU16(buf, 6, NATIVE_LE);
-      const at = start + getU16(buf, 8, NATIVE_LE);
+      const offset = getU16(buf, 8, NATIVE_LE);
+      const at = start + offset;
       if (start < packet.length && at + 2 <= packet.length) {
-        const c = finishChecksum(fastSum(packet, start, packet.length));
+        const c = finishChecksum(onesComplementSum(packet, start, packet.length));
         packet[at] = (c || 0xffff) >>> 8; // RFC 768/1624: never put 0 for a computed checksum
         packet[at + 1] = (c || 0xffff) & 0xff;
+        // The TCP checksum is now right by construction: spare the stack verifying it again, when
+        // the sum covered exactly the TCP segment that follows the IP header.
+        if (offset === 16 && isTcpAt(packet, start)) info = CHECKSUM_VERIFIED;
       }
     }
     if (buf[1] !== VNET_GSO_NONE) this.counters.gsoPacketsIn++;
-    this.deliver(packet, packet.length);
+    this.deliver(packet, packet.length, info);
   }
 
-  private deliver(packet: Uint8Array, n: number): void {
+  private deliver(packet: Uint8Array, n: number, info?: LinkReceiveInfo): void {
     this.counters.packetsIn++;
     this.counters.bytesIn += n;
     if (this.receiver === undefined) this.counters.dropsNoReceiver++;
-    else this.receiver(packet);
+    else if (info === undefined) this.receiver(packet);
+    else this.receiver(packet, info);
   }
 
   /** offload: write what was sent this turn, merging runs of consecutive segments of one connection. */
