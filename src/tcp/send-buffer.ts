@@ -17,6 +17,13 @@ export class SendBuffer {
   private chunks: Chunk[] = [];
   private head = 0; // index of the first live chunk in `chunks`
   private size = 0;
+  /**
+   * Where the last {@link read} found its first chunk: index `cursorChunk` begins `cursorOffset` bytes
+   * after the front. Reads mostly move forward segment by segment, so the next one starts its search
+   * there instead of at the front. Dropped by anything that changes the front (pushes only ever extend the back).
+   */
+  private cursorChunk = -1; // -1: no cursor
+  private cursorOffset = 0;
 
   /** Bytes held (unacknowledged plus unsent). */
   get length(): number {
@@ -45,6 +52,7 @@ export class SendBuffer {
   /** Drop `n` acknowledged bytes from the front. */
   consume(n: number): void {
     if (n > this.size) n = this.size;
+    this.cursorChunk = -1;
     this.size -= n;
     while (n > 0) {
       const c = this.chunks[this.head]!;
@@ -67,13 +75,24 @@ export class SendBuffer {
   read(offset: number, len: number): Uint8Array {
     if (offset < 0 || len < 0 || offset + len > this.size) throw new RangeError('SendBuffer.read out of range');
     let i = this.head;
+    let before = 0; // bytes from the front to the start of chunk i
+    if (this.cursorChunk >= 0 && this.cursorOffset <= offset) {
+      i = this.cursorChunk;
+      before = this.cursorOffset;
+    }
     while (i < this.chunks.length) {
       const c = this.chunks[i]!;
       const avail = c.end - c.start;
-      if (offset < avail) break;
-      offset -= avail;
+      if (offset - before < avail) break;
+      before += avail;
       i++;
     }
+    if (i < this.chunks.length) {
+      // Not past the last chunk: a push may still lengthen that one, which would move "the end".
+      this.cursorChunk = i;
+      this.cursorOffset = before;
+    }
+    offset -= before;
     if (len === 0) return new Uint8Array(0);
     const first = this.chunks[i]!;
     if (first.start + offset + len <= first.end) {
@@ -95,6 +114,7 @@ export class SendBuffer {
 
   /** Forget everything (ABORT, RST). */
   clear(): void {
+    this.cursorChunk = -1;
     this.chunks = [];
     this.head = 0;
     this.size = 0;

@@ -6,6 +6,7 @@
 import { readU16, readU32, writeU16 } from './bytes.js';
 import { onesComplementSum } from './checksum.js';
 import { parseIpv4Address } from './ipv4.js';
+import { allocPacketBuffer } from './packet.js';
 import { fail, ok } from './result.js';
 import { parseTcp, tcpSegmentLength, writeTcpSegment } from './tcp.js';
 import { IPPROTO_TCP, type ParseResult, type TcpSegment } from './types.js';
@@ -331,7 +332,7 @@ export function parseIpv6Tcp(packet: Uint8Array): ParseResult<Ipv6TcpPacket> {
 /** Builds an IPv6 packet (no extension headers) carrying `seg`, in one allocation. */
 export function buildIpv6Tcp(src: Ipv6Address, dst: Ipv6Address, seg: TcpSegment, hopLimit = 64): Uint8Array {
   const tcpLength = tcpSegmentLength(seg);
-  const buf = new Uint8Array(IPV6_HEADER_LENGTH + tcpLength);
+  const buf = allocPacketBuffer(IPV6_HEADER_LENGTH + tcpLength);
   writeIpv6Header(buf, 0, { src, dst, nextHeader: IPPROTO_TCP, hopLimit, payloadLength: tcpLength });
   writeTcpSegment(buf, IPV6_HEADER_LENGTH, seg, ipv6PseudoHeaderSum(src, dst, IPPROTO_TCP, 0));
   return buf;

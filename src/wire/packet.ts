@@ -35,10 +35,34 @@ export function parseIpv4Tcp(packet: Uint8Array): ParseResult<Ipv4TcpPacket> {
   return ok({ ip: header, tcp: tcp.value });
 }
 
+/** Bytes of each slab that {@link allocPacketBuffer} carves packets from. */
+const SLAB_SIZE = 64 * 1024;
+/** Larger packets get an allocation of their own. */
+const SLAB_MAX_PACKET = 4096;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+/**
+ * A zero-filled buffer of `n` bytes for an outgoing packet. Small ones are carved out of 64 KiB slabs
+ * (each at an 8-byte-aligned offset, never shared), which costs a fraction of a separate allocation:
+ * per packet, creating an ArrayBuffer costs far more than filling it. A packet (or a view of its
+ * payload) kept alive keeps its slab alive.
+ */
+export function allocPacketBuffer(n: number): Uint8Array {
+  if (n > SLAB_MAX_PACKET) return new Uint8Array(n);
+  if (slabUsed + n > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const buf = new Uint8Array(slab, slabUsed, n);
+  slabUsed += (n + 7) & ~7;
+  return buf;
+}
+
 /** Builds an IPv4 datagram (20-byte header, DF set, id 0) carrying `seg`, in one allocation. */
 export function buildIpv4Tcp(src: number, dst: number, seg: TcpSegment, ttl = 64): Uint8Array {
   const tcpLength = tcpSegmentLength(seg);
-  const buf = new Uint8Array(IPV4_HEADER_LENGTH + tcpLength);
+  const buf = allocPacketBuffer(IPV4_HEADER_LENGTH + tcpLength);
   writeIpv4Header(buf, 0, { src, dst, protocol: IPPROTO_TCP, ttl, payloadLength: tcpLength });
   writeTcp(buf, IPV4_HEADER_LENGTH, seg, src, dst);
   return buf;
