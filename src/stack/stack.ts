@@ -18,6 +18,7 @@ import type { Runtime } from './runtime.js';
 import { TcpHandle, TcpListener } from './tcp-handle.js';
 import { TimerQueue } from './timer-queue.js';
 import type { StackTraceEvent, TraceListener } from './trace.js';
+import { channelsActive, publishTraceEvent } from '../trace/channels.js';
 import { UdpLayer, type UdpHost } from './udp.js';
 import { buildIpv4Udp, buildIpv6Udp, parseUdp } from '../wire/udp.js';
 
@@ -208,7 +209,7 @@ export class Stack {
     if (this.listeners.has(key)) throw new StackError('EADDRINUSE', `${bracket(address)}:${port} is already listening`);
     const listener = new TcpListener(this, address, port, options.backlog ?? 511, options.tcp);
     this.listeners.set(key, listener);
-    if (this.tracers.length > 0) {
+    if (this.tracing) {
       this.trace({
         type: 'state',
         time: this.runtime.now(),
@@ -278,7 +279,11 @@ export class Stack {
     return this.connectionsByTuple.size;
   }
 
-  /** Subscribe to trace events (segments, drops, state changes). Costs nothing while nobody listens. */
+  /**
+   * Subscribe to this stack's trace events (segments, drops, state changes). They are also published
+   * on the `synack:segment`, `synack:state` and `synack:drop` diagnostics channels (see
+   * src/trace/channels.ts). Costs nothing while nobody listens.
+   */
   addTraceListener(fn: TraceListener): () => void {
     this.tracers.push(fn);
     return () => {
@@ -380,7 +385,7 @@ export class Stack {
   private onTcp(seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface): void {
     if (seg.dstPort === 0 || seg.srcPort === 0) return this.drop('bad-port', 'port 0');
     const now = this.runtime.now();
-    if (this.tracers.length > 0) this.trace({ type: 'recv', time: now, stack: this.name, src: src.text, dst: dst.text, segment: seg });
+    if (this.tracing) this.trace({ type: 'recv', time: now, stack: this.name, src: src.text, dst: dst.text, segment: seg });
     const handle = this.connectionsByTuple.get(tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort));
     if (handle !== undefined) {
       const parent = handle.listener;
@@ -505,7 +510,7 @@ export class Stack {
     conn.onStateChange = (from, to, rule) => {
       // A listener's child starts as a copy of the listening TCB; its CLOSED → LISTEN is the
       // listener's own transition, traced once by listen().
-      if (this.tracers.length === 0 || (child && from === 'CLOSED' && to === 'LISTEN')) return;
+      if (!this.tracing || (child && from === 'CLOSED' && to === 'LISTEN')) return;
       this.trace({
         type: 'state',
         time: this.runtime.now(),
@@ -541,7 +546,7 @@ export class Stack {
     const route = this.routes.lookup(dst);
     if (route === undefined) return this.drop('no-route', dst.text);
     const packet = src.family === 4 && dst.family === 4 ? buildIpv4Tcp(src.v4, dst.v4, seg) : buildIpv6Tcp(v6(src), v6(dst), seg);
-    if (this.tracers.length > 0) {
+    if (this.tracing) {
       this.trace({ type: 'send', time: this.runtime.now(), stack: this.name, src: src.text, dst: dst.text, segment: seg, rule });
     }
     this.counters.packetsOut++;
@@ -606,11 +611,17 @@ export class Stack {
 
   private drop(reason: string, detail: string): void {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
-    if (this.tracers.length > 0) this.trace({ type: 'drop', time: this.runtime.now(), stack: this.name, reason, detail });
+    if (this.tracing) this.trace({ type: 'drop', time: this.runtime.now(), stack: this.name, reason, detail });
+  }
+
+  /** Whether anyone listens: trace listeners of this stack, or subscribers of the synack:* channels. */
+  private get tracing(): boolean {
+    return this.tracers.length > 0 || channelsActive();
   }
 
   private trace(ev: StackTraceEvent): void {
     for (const t of this.tracers) t(ev);
+    publishTraceEvent(ev);
   }
 
   // ───────────────────────────── ICMP and UDP glue ─────────────────────────────

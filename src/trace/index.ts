@@ -29,3 +29,12 @@ export {
 export { layoutDiagram, type DiagramLayout, type LayoutOptions } from './diagram-layout.js';
 export { renderText, type TextOptions } from './diagram-text.js';
 export { renderSvg } from './diagram-svg.js';
+export {
+  segmentChannel,
+  stateChannel,
+  dropChannel,
+  CHANNEL_NAMES,
+  recordTrace,
+  type TraceChannel,
+  type TraceRecording,
+} from './channels.js';
