@@ -17,6 +17,7 @@ import { realRuntime, type Runtime } from '../stack/runtime.js';
 import { TunLink } from '../link/tun/tun-link.js';
 import { createNet } from '../socket/net.js';
 import type { Socket } from '../socket/socket.js';
+import { connectionTableJson, formatConnectionTable } from './connection-table.js';
 
 /** A bad command line; the message says what is wrong. */
 export class TunUsageError extends Error {
@@ -58,9 +59,11 @@ const TUN_OPTIONS_HELP = `      --tun NAME       TUN device to create (or attach
       --netns NS       move the device into this existing namespace and configure it there
       Needs Linux, root (CAP_NET_ADMIN), /dev/net/tun, python3 and ip.`;
 
-export const SERVE_USAGE = `serve ${TUN_OPTIONS_USAGE} [--port N] (--echo | --discard | --http DIR)
+export const SERVE_USAGE = `serve ${TUN_OPTIONS_USAGE} [--port N] (--echo | --discard | --http DIR) [--status [--json]]
       Run a synack stack on a TUN device with a server on it: echo (port 7), discard (port 9) or
       static files from DIR over HTTP (port 80; GET/HEAD). Ctrl-C closes connections and exits.
+      --status prints a connection table like \`ss -tni\` to stderr every 5 s (--json: one JSON
+      object per listener and connection); SIGUSR1 prints it at any time.
 ${TUN_OPTIONS_HELP}`;
 
 /** Raw command line: `--name value` / `--name=value`, boolean flags, `-o FILE`, positionals. */
@@ -231,13 +234,21 @@ export interface ServeArgs {
   port: number;
   /** Root directory for `http`. */
   dir?: string;
+  /** Print the connection table every {@link STATUS_INTERVAL_MS}. */
+  status?: boolean;
+  /** The table as JSON lines. */
+  json?: boolean;
 }
+
+/** How often `--status` prints the connection table. */
+export const STATUS_INTERVAL_MS = 5000;
 
 const DEFAULT_PORTS: Record<ServeMode, number> = { echo: 7, discard: 9, http: 80 };
 
 /** Parse the arguments after `serve`. Throws {@link TunUsageError}. */
 export function parseServeArgs(argv: readonly string[]): ServeArgs {
-  const raw = parseRaw(argv, [...TUN_VALUE_FLAGS, 'port', 'http'], ['echo', 'discard']);
+  const raw = parseRaw(argv, [...TUN_VALUE_FLAGS, 'port', 'http'], ['echo', 'discard', 'status', 'json']);
+  if (raw.booleans.has('json') && !raw.booleans.has('status')) throw new TunUsageError('--json goes with --status');
   if (raw.positional.length > 0) throw new TunUsageError(`unexpected argument '${raw.positional[0]}'`);
   const tun = parseTunOptions(raw.values);
   const modes: ServeMode[] = [];
@@ -253,6 +264,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
     if (!(port >= 1 && port <= 65535)) throw new TunUsageError(`--port must be 1–65535, got '${portText}'`);
   }
   const args: ServeArgs = { tun, mode, port };
+  if (raw.booleans.has('status')) args.status = true;
+  if (raw.booleans.has('json')) args.json = true;
   if (mode === 'http') {
     const dir = path.resolve(raw.values.get('http')!);
     let st: fs.Stats;
@@ -421,11 +434,22 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   });
   const on = args.tun.addresses.map((a) => `${bracket(a.ip)}:${args.port}`).join(' and ');
   process.stdout.write(`synack serving ${args.mode} on ${on} ${ts.describe()}\n`);
+  const printStatus = (): void => {
+    const text = args.json
+      ? connectionTableJson(stack.listenerList(), stack.connections())
+      : formatConnectionTable(stack.listenerList(), stack.connections(), stack.runtime.now());
+    if (text !== '') process.stderr.write(text + '\n');
+  };
+  process.on('SIGUSR1', printStatus);
+  const statusTimer = args.status ? setInterval(printStatus, STATUS_INTERVAL_MS) : undefined;
+  statusTimer?.unref();
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  if (statusTimer !== undefined) clearInterval(statusTimer);
+  process.removeListener('SIGUSR1', printStatus);
   shuttingDown = true;
   process.stderr.write(`synack: ${signal}: closing ${sockets.size} connection(s)\n`);
   server.close();

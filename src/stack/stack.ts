@@ -64,6 +64,17 @@ export interface ConnectOptions {
   tcp?: Partial<TcpConfig>;
 }
 
+/** A listener as {@link Stack.listenerList} reports it. */
+export interface ListenerStatus {
+  address: string;
+  port: number;
+  backlog: number;
+  /** Half-open connections (SYN-RECEIVED). */
+  synQueue: number;
+  /** Established connections not yet accepted. */
+  acceptQueue: number;
+}
+
 /** Options of {@link Stack.listen}. */
 export interface ListenOptions {
   port: number;
@@ -272,6 +283,17 @@ export class Stack {
   /** Every connection the stack holds (including TIME-WAIT and half-open ones), as STATUS snapshots. */
   connections(): ReturnType<Connection['snapshot']>[] {
     return [...this.connectionsByTuple.values()].map((h) => h.connection.snapshot());
+  }
+
+  /** Every listener, with its queues (for tools like `ss -tl`). */
+  listenerList(): ListenerStatus[] {
+    return [...this.listeners.values()].map((l) => ({
+      address: l.address,
+      port: l.port,
+      backlog: l.backlog,
+      synQueue: l.synQueueLength,
+      acceptQueue: l.acceptQueueLength,
+    }));
   }
 
   /** Number of connections in the demultiplexing table. */
