@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stack } from '../src/stack/stack.js';
-import { realRuntime, type Runtime } from '../src/stack/runtime.js';
+import { realRuntime } from '../src/stack/runtime.js';
 import type { TcpHandle } from '../src/stack/tcp-handle.js';
 import { createNet } from '../src/socket/net.js';
 import { TunLink, type TunIoMode } from '../src/link/tun/tun-link.js';
@@ -273,18 +273,6 @@ async function vethBulk(env: VethEnv, bytes: number): Promise<BulkSample> {
 
 // ───────────────────────────── synack over TUN ─────────────────────────────
 
-/** The real runtime with unref'd timers, so leftover TCP timers (TIME-WAIT) cannot hold the process. */
-function unrefRuntime(): Runtime {
-  const base = realRuntime();
-  return {
-    ...base,
-    setTimer(at, callback) {
-      const t = setTimeout(callback, Math.max(0, at - performance.now()));
-      t.unref();
-      return () => clearTimeout(t);
-    },
-  };
-}
 
 interface TunEnv {
   ns: string;
@@ -316,7 +304,7 @@ async function openTun(tag: string, mtu: number, io: TunIoMode | 'offload'): Pro
     await close().catch(() => undefined);
     throw e;
   }
-  const stack = new Stack({ name: 'synack-bench', runtime: unrefRuntime() });
+  const stack = new Stack({ name: 'synack-bench', runtime: realRuntime({ unrefTimers: true }) });
   stack.addInterface({ name: link.name, link, addresses: ['10.202.0.2/24'] });
   return { ns, link, stack, kernelAddr: '10.202.0.1', synackAddr: '10.202.0.2', close };
 }

@@ -33,7 +33,7 @@ export {
 export { parseIp, type IpAddress } from './stack/address.js';
 export { PathMtuCache } from './stack/pmtu.js';
 export { StackError, type StackErrorCode } from './stack/errors.js';
-export { realRuntime, type Runtime } from './stack/runtime.js';
+export { realRuntime, type Runtime, type RealRuntimeOptions } from './stack/runtime.js';
 export type { StackTraceEvent, TraceListener } from './stack/trace.js';
 export * from './link/index.js';
 export * from './link/impair/index.js';

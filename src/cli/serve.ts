@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Stack, bracket } from '../stack/stack.js';
 import { inPrefix, parseIp } from '../stack/address.js';
-import { realRuntime, type Runtime } from '../stack/runtime.js';
+import { realRuntime } from '../stack/runtime.js';
 import { TunLink } from '../link/tun/tun-link.js';
 import { createNet } from '../socket/net.js';
 import type { Socket } from '../socket/socket.js';
@@ -157,18 +157,6 @@ export function parseTunOptions(values: Map<string, string>): TunStackOptions {
   return { tun, ip: first.ip, prefixLength: first.prefixLength, peer: first.peer, addresses, ...(netns !== undefined ? { netns } : {}) };
 }
 
-/** The real runtime with unref'd timers, so leftover TCP timers (e.g. TIME-WAIT) cannot hold the process. */
-export function unrefRuntime(): Runtime {
-  const base = realRuntime();
-  return {
-    ...base,
-    setTimer(at, callback) {
-      const t = setTimeout(callback, Math.max(0, at - performance.now()));
-      t.unref();
-      return () => clearTimeout(t);
-    },
-  };
-}
 
 function runCommand(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -207,7 +195,7 @@ export async function openTunStack(options: TunStackOptions): Promise<TunStack> 
   }
   const link = await TunLink.open({ name: options.tun, ...(options.netns !== undefined ? { netns: options.netns } : {}) });
   try {
-    const stack = new Stack({ name: 'synack', runtime: unrefRuntime() });
+    const stack = new Stack({ name: 'synack', runtime: realRuntime({ unrefTimers: true }) });
     stack.addInterface({ name: link.name, link, addresses: options.addresses.map((a) => `${a.ip}/${a.prefixLength}`) });
     for (const a of options.addresses) {
       // nodad: the kernel would skip Duplicate Address Detection on a NOARP device anyway; say so.

@@ -15,15 +15,27 @@ export interface Runtime {
   randomBytes(n: number): Uint8Array;
 }
 
+/** Options of {@link realRuntime}. */
+export interface RealRuntimeOptions {
+  /**
+   * Do not let the stack's timer keep a Node process alive (`timeout.unref()`), so leftover TCP
+   * timers (e.g. TIME-WAIT) cannot hold a command-line tool or a test open. Ignored where timers
+   * have no `unref` (browsers).
+   */
+  unrefTimers?: boolean;
+}
+
 /**
  * The runtime of a real process (Node or a browser): `performance.now()` for the clock, one
  * `setTimeout` for the timer, and `crypto.getRandomValues` for randomness.
  */
-export function realRuntime(): Runtime {
+export function realRuntime(options: RealRuntimeOptions = {}): Runtime {
+  const unref = options.unrefTimers === true;
   return {
     now: () => performance.now(),
     setTimer(at: number, callback: () => void): () => void {
       const t = setTimeout(callback, Math.max(0, at - performance.now()));
+      if (unref) (t as { unref?: () => void }).unref?.();
       return () => clearTimeout(t);
     },
     randomBytes(n: number): Uint8Array {

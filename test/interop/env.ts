@@ -14,12 +14,12 @@ export function onPath(cmd: string): boolean {
   });
 }
 
-/** Why the interop tests cannot run here (Linux, root, /dev/net/tun, ip, python3, curl), or undefined. */
-export function interopSkipReason(): string | undefined {
+/** Why the interop tests cannot run here (Linux, root, /dev/net/tun, and `commands`), or undefined. */
+export function interopSkipReason(commands: readonly string[] = ['ip', 'python3', 'curl']): string | undefined {
   if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'needs root (creates network namespaces and TUN devices)';
   if (!fs.existsSync('/dev/net/tun')) return '/dev/net/tun does not exist';
-  const missing = ['ip', 'python3', 'curl'].filter((c) => !onPath(c));
+  const missing = commands.filter((c) => !onPath(c));
   if (missing.length > 0) return `missing commands: ${missing.join(', ')} (see scripts/install-test-deps.sh)`;
   return undefined;
 }

@@ -182,18 +182,6 @@ export function rate(bytes: number, ms: number): string {
 
 // ───────────────────────────── time ─────────────────────────────
 
-/** The real runtime, with unref'd timers so that leftover TCP timers (e.g. TIME-WAIT) cannot hold the process. */
-export function unrefRuntime(): Runtime {
-  const base = realRuntime();
-  return {
-    ...base,
-    setTimer(at, callback) {
-      const t = setTimeout(callback, Math.max(0, at - performance.now()));
-      t.unref();
-      return () => clearTimeout(t);
-    },
-  };
-}
 
 /**
  * Poll `cond` (every `intervalMs`) until it holds; throws after `timeoutMs` with `what` and whatever
@@ -459,7 +447,7 @@ export class Interop {
     this.family = options.family;
     this.addr = addressesFor(options.family, options.subnet);
     this.ns = `synack-${options.name}-v${options.family}-${process.pid}-${nsSerial++}`;
-    this.runtime = unrefRuntime();
+    this.runtime = realRuntime({ unrefTimers: true });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `synack-${options.name}-`));
   }
 

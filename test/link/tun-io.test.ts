@@ -9,33 +9,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { Stack, realRuntime, type Runtime } from '../../src/index.js';
+import { Stack, realRuntime } from '../../src/index.js';
 import type { TcpHandle } from '../../src/stack/tcp-handle.js';
 import { TunLink, type TunOpenOptions } from '../../src/link/tun/index.js';
 import { fastSum } from '../../src/link/tun/tun-link.js';
 import { onesComplementSum } from '../../src/wire/checksum.js';
+import { interopSkipReason, onPath } from '../interop/env.js';
 
-function onPath(cmd: string): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((dir) => {
-    try {
-      fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'needs root (creates network namespaces and TUN devices)';
-  if (!fs.existsSync('/dev/net/tun')) return '/dev/net/tun does not exist';
-  const missing = ['ip', 'python3'].filter((c) => !onPath(c));
-  if (missing.length > 0) return `missing commands: ${missing.join(', ')}`;
-  return undefined;
-}
+const skipReason = (): string | undefined => interopSkipReason(['ip', 'python3']);
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -52,17 +33,6 @@ async function mustRun(cmd: string, args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
 }
 
-function unrefRuntime(): Runtime {
-  const base = realRuntime();
-  return {
-    ...base,
-    setTimer(at, callback) {
-      const t = setTimeout(callback, Math.max(0, at - performance.now()));
-      t.unref();
-      return () => clearTimeout(t);
-    },
-  };
-}
 
 /**
  * The kernel's end, a Node program in the namespace. `send HOST PORT N`: connect, send N random bytes,
@@ -204,7 +174,7 @@ for (const config of CONFIGS) {
         sentPayloads.set(n, (sentPayloads.get(n) ?? 0) + 1);
         send(p);
       };
-      stack = new Stack({ name: 'synack-tunio', runtime: unrefRuntime() });
+      stack = new Stack({ name: 'synack-tunio', runtime: realRuntime({ unrefTimers: true }) });
       stack.addInterface({ link, addresses: ['10.203.0.2/24'] });
     });
 
@@ -371,7 +341,7 @@ describe('TUN link: a packet larger than the link MTU (device MTU raised behind 
     link = await TunLink.open({ netns: ns, io: 'epoll' });
     await mustRun('ip', ['-n', ns, 'addr', 'add', '10.203.1.1/24', 'dev', link.name]);
     await mustRun('ip', ['-n', ns, 'link', 'set', link.name, 'mtu', '4000', 'up']);
-    stack = new Stack({ name: 'synack-tunio', runtime: unrefRuntime() });
+    stack = new Stack({ name: 'synack-tunio', runtime: realRuntime({ unrefTimers: true }) });
     stack.addInterface({ link, addresses: ['10.203.1.2/24'] });
   });
 
