@@ -39,6 +39,7 @@
  * @module
  */
 
+import { concatBytes } from '../wire/bytes.js';
 import { parseIp, unspecified, type IpAddress } from './address.js';
 import { StackError, type StackErrorCode } from './errors.js';
 
@@ -154,17 +155,9 @@ function validPort(port: number, allowZero: boolean): boolean {
   return Number.isInteger(port) && port >= (allowZero ? 0 : 1) && port <= 0xffff;
 }
 
+/** A fresh copy of the payload (the layer keeps it; the caller may reuse its buffers). */
 function concat(payload: Uint8Array | readonly Uint8Array[]): Uint8Array {
-  if (payload instanceof Uint8Array) return payload.slice();
-  let n = 0;
-  for (const p of payload) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of payload) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return payload instanceof Uint8Array ? payload.slice() : concatBytes(payload);
 }
 
 function endpointText(a: IpAddress, port: number): string {

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { concatBytes } from '../wire/bytes.js';
+
 /** LINKTYPE_RAW: raw IP, the version in the first nibble (IPv4 or IPv6). synack's links carry these. */
 export const LINKTYPE_RAW = 101;
 /** LINKTYPE_IPV4: raw IPv4 only. */
@@ -116,17 +118,6 @@ function checkU32(name: string, v: number, min = 0): number {
   return v;
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 /** Where a writer's chunks go: a callback, or a list for `toBytes()`. */
 class ChunkSink {
@@ -145,7 +136,7 @@ class ChunkSink {
   }
   toBytes(): Uint8Array {
     if (this.chunks === null) throw new Error('trace writer: toBytes() is only available without onChunk');
-    if (this.chunks.length !== 1) this.chunks = [concat(this.chunks)];
+    if (this.chunks.length !== 1) this.chunks = [concatBytes(this.chunks)];
     return this.chunks[0]!.slice();
   }
 }

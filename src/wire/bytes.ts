@@ -23,3 +23,16 @@ export function writeU32(b: Uint8Array, i: number, v: number): void {
   b[i + 2] = v >>> 8;
   b[i + 3] = v;
 }
+
+/** The chunks joined into one new buffer. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
