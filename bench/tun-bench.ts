@@ -587,7 +587,7 @@ async function main(): Promise<void> {
   const runs = Number(value('runs') ?? 3);
   const mtus = (value('mtu') ?? '1500').split(',').map(Number);
   const vethBytes = Number(value('veth-bytes') ?? 200e6);
-  const synackBytes = Number(value('synack-bytes') ?? 50e6);
+  const synackBytes = Number(value('synack-bytes') ?? 200e6);
   out(`(d) throughput over TUN, median of ${runs}: veth ${vethBytes / 1e6} MB, synack ${synackBytes / 1e6} MB per run`);
   const ioModes = (value('io') ?? 'auto').split(',') as Array<TunIoMode | 'offload'>;
   const only = value('only');

@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { LinkPort } from './types.js';
+import { segmentTcpOffload } from '../wire/tso.js';
+import type { LinkPort, TcpSegmentationOffload } from './types.js';
 import type { PacketRecordOptions, PacketTraceWriter } from '../trace/pcap.js';
 
 /** `'in'`: arrived from the link, on its way to the stack; `'out'`: sent by the stack to the link. */
@@ -58,6 +59,12 @@ export class CaptureLink implements LinkPort {
   packetsOut = 0;
   /** Packets received while no receiver was set (dropped). */
   unclaimed = 0;
+  /**
+   * Present when the inner link has it: segments handed over this way are recorded as the packets the
+   * wire carries (cut to the segment size with complete checksums, as {@link segmentTcpOffload} does),
+   * and passed on to the inner link as they came. Each counts once in `packetsOut`.
+   */
+  readonly tcpOffload?: TcpSegmentationOffload;
   private receiver: ((packet: Uint8Array) => void) | null = null;
   private readonly now: () => number;
   private readonly hook: CaptureHook | undefined;
@@ -83,6 +90,17 @@ export class CaptureLink implements LinkPort {
       if (r === null) this.unclaimed++;
       else r(packet);
     });
+    const tso = inner.tcpOffload;
+    if (tso !== undefined) {
+      this.tcpOffload = {
+        maxPacket: tso.maxPacket,
+        sendTcp: (headers, payload, segmentSize) => {
+          this.packetsOut++;
+          if (this.enabled) for (const p of segmentTcpOffload(headers, payload, segmentSize)) this.observe(p, 'out');
+          tso.sendTcp(headers, payload, segmentSize);
+        },
+      };
+    }
   }
 
   /** The inner link's MTU. */

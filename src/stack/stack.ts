@@ -8,6 +8,7 @@ import { IPV4_HEADER_LENGTH, parseIpv4, writeIpv4Header } from '../wire/ipv4.js'
 import { IPPROTO_ICMPV6, buildIpv6Tcp, ipv6PseudoHeaderSum, parseIpv6 } from '../wire/ipv6.js';
 import { buildIpv4Tcp } from '../wire/packet.js';
 import { parseTcp } from '../wire/tcp.js';
+import { buildIpv4TcpHeaders, buildIpv6TcpHeaders } from '../wire/tso.js';
 import { ACK, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, RST, SYN, type TcpSegment } from '../wire/types.js';
 import { ipv4, ipv6, ipHeaderLength, type IpAddress } from './address.js';
 import { StackError } from './errors.js';
@@ -272,6 +273,7 @@ export class Stack {
       pathMss: this.pathMtu.get(remote, route.iface.mtu) - overhead,
       config: { ...this.tcpConfig, ...options.tcp },
     });
+    this.offerSendOffload(conn, route.iface, remote.family);
     const handle = new TcpHandle(this, conn, key, local, remote, undefined);
     this.connectionsByTuple.set(key, handle);
     this.observe(conn, false);
@@ -479,6 +481,7 @@ export class Stack {
       return;
     }
     const key = tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort);
+    this.offerSendOffload(conn, ifaceOut, src.family);
     const handle = new TcpHandle(this, conn, key, dst, src, listener);
     this.connectionsByTuple.set(key, handle);
     listener.addEmbryonic(handle);
@@ -561,18 +564,32 @@ export class Stack {
   // ───────────────────────────── output ─────────────────────────────
 
   private transmit(handle: TcpHandle, seg: TcpSegment, rule: string): void {
-    this.sendRaw(handle.localAddr, handle.remoteAddr, seg, rule);
+    this.sendRaw(handle.localAddr, handle.remoteAddr, seg, rule, handle.connection.lastTransmitSegmentSize);
   }
 
-  private sendRaw(src: IpAddress, dst: IpAddress, seg: TcpSegment, rule: string): void {
+  /** `segmentSize`: data per wire segment when `seg` carries more (TSO, see Connection.setSendOffload). */
+  private sendRaw(src: IpAddress, dst: IpAddress, seg: TcpSegment, rule: string, segmentSize = 0): void {
     const route = this.routes.lookup(dst);
     if (route === undefined) return this.drop('no-route', dst.text);
-    const packet = src.family === 4 && dst.family === 4 ? buildIpv4Tcp(src.v4, dst.v4, seg) : buildIpv6Tcp(v6(src), v6(dst), seg);
     if (this.tracing) {
       this.trace({ type: 'send', time: this.runtime.now(), stack: this.name, src: src.text, dst: dst.text, segment: seg, rule });
     }
     this.counters.packetsOut++;
-    route.iface.link.send(packet);
+    const v4 = src.family === 4 && dst.family === 4;
+    const tso = route.iface.link.tcpOffload;
+    if (tso !== undefined) {
+      // The link completes the checksum and cuts the segment: the payload is not copied here.
+      const headers = v4 ? buildIpv4TcpHeaders(src.v4, dst.v4, seg) : buildIpv6TcpHeaders(v6(src), v6(dst), seg);
+      tso.sendTcp(headers, seg.payload, segmentSize > 0 ? segmentSize : seg.payload.length);
+      return;
+    }
+    route.iface.link.send(v4 ? buildIpv4Tcp(src.v4, dst.v4, seg) : buildIpv6Tcp(v6(src), v6(dst), seg));
+  }
+
+  /** Let a new connection hand the link segments as large as it takes, when it segments TCP itself. */
+  private offerSendOffload(conn: Connection, iface: NetworkInterface, family: 4 | 6): void {
+    const tso = iface.link.tcpOffload;
+    if (tso !== undefined) conn.setSendOffload(Math.min(tso.maxPacket, 0xffff) - ipHeaderLength(family) - 60);
   }
 
   /** Send an IP packet this stack built (ICMP, UDP) towards `dst`; false when there is no route. */

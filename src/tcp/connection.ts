@@ -322,6 +322,13 @@ export class Connection {
   onStateChange: ((from: TcpState, to: TcpState, rule: string) => void) | undefined;
   /** The rule that produced the segment most recently returned by {@link pollTransmit}. */
   lastTransmitRule = '';
+  /**
+   * Data bytes per wire segment of the segment most recently returned by {@link pollTransmit}: with
+   * {@link setSendOffload}, a segment may carry several times this, for the link to cut (TSO).
+   */
+  lastTransmitSegmentSize = 0;
+  /** TSO: the most data one segment from {@link pollTransmit} may carry (0: one SMSS, no offload). */
+  private sendOffloadMax = 0;
 
   readonly stats: ConnectionStats = {
     segmentsSent: 0,
@@ -1275,8 +1282,20 @@ export class Connection {
 
   // ───────────────────────────── output ─────────────────────────────
 
+  /**
+   * Let {@link pollTransmit} return new data in segments of up to `maxPayload` bytes (a whole number of
+   * segments of {@link lastTransmitSegmentSize} each, but for the last piece of what was written), for
+   * a link that segments TCP itself (TSO). Everything the RFCs say about segments holds for the wire
+   * segments the link cuts: they are what the peer sees. Retransmissions and probes stay one SMSS.
+   * 0 turns it off.
+   */
+  setSendOffload(maxPayload: number): void {
+    this.sendOffloadMax = maxPayload > 0 ? Math.floor(maxPayload) : 0;
+  }
+
   /** The next segment to send, or undefined when there is nothing (more) to send now. */
   pollTransmit(now: number): TcpSegment | undefined {
+    this.lastTransmitSegmentSize = this.segSize;
     const control = this.controlQueue.shift();
     if (control !== undefined) {
       this.lastTransmitRule = control.rule;
@@ -1304,7 +1323,8 @@ export class Connection {
     if (this.state === 'SYN-SENT') return undefined;
     const data = this.state !== 'SYN-RECEIVED' && this.state !== 'TIME-WAIT' ? this.nextDataSegment(now) : undefined;
     if (data !== undefined) {
-      this.stats.segmentsSent++;
+      const size = this.lastTransmitSegmentSize;
+      this.stats.segmentsSent += data.payload.length > size ? Math.ceil(data.payload.length / size) : 1;
       return data;
     }
     if (this.probeNow || this.keepAliveNow) {
@@ -1368,7 +1388,9 @@ export class Connection {
     this.tlpPending = false;
     let usable = Math.min(peerRoom, probe ? segSize : cwnd - pipe);
     const room = this.dataRoom();
-    let len = Math.max(0, Math.min(unsent, room, usable));
+    // TSO: several segments' worth at once; the urgent pointer would differ per wire segment.
+    const maxLen = this.sendOffloadMax > room && !probe && !seqGt(this.sndUp, this.sndNxt) ? room * Math.floor(this.sendOffloadMax / room) : room;
+    let len = Math.max(0, Math.min(unsent, maxLen, usable));
     if (len > 0 && len < Math.min(unsent, room) && flight > 0) {
       // RFC 9293 §3.8.6.2.1 sender SWS avoidance / RFC 6675 step C: wait for a full segment's room.
       if (len < this.maxSndWnd / 2 || cwnd - pipe < room) len = 0;
@@ -1377,6 +1399,9 @@ export class Connection {
       // RFC 9293 §3.7.4 Nagle: hold a small segment while data is unacknowledged.
       len = 0;
     }
+    // TSO: whole segments only, but for the end of the data — a short piece mid-stream would go on the
+    // wire as a small segment (RFC 9293 §3.8.6.2.1).
+    if (len > room && len < unsent) len -= len % room;
     // The FIN occupies a sequence number, so it goes only inside the peer's window (RFC 9293 §3.8.6: the
     // window is the range of sequence numbers the receiver accepts; §3.10.7.4 trims a FIN beyond it).
     const finNext = this.finQueued && this.finSeq === undefined && seqAdd(this.sndNxt, len) === dataEnd;
@@ -1386,6 +1411,8 @@ export class Connection {
       if ((unsent > 0 || finNext) && this.sndWnd === 0 && flight === 0) this.armPersist(now);
       return undefined;
     }
+    // Only for new data: a probe or retransmission above is one SMSS and may be longer than `room`.
+    this.lastTransmitSegmentSize = room;
     void usable;
     if (flight === 0 && now - this.lastSendAt > this.rtt.rto) {
       // RFC 5681 §4.1 / RFC 9438 §5.8: restart after idle.
@@ -1539,7 +1566,9 @@ export class Connection {
       const blocks = this.sackBlocksToSend();
       opts = opts === NO_OPTIONS ? { sackBlocks: blocks } : { ...opts, sackBlocks: blocks };
       // RFC 6691 §3: options and data together stay within SMSS; drop the oldest blocks that don't fit.
-      while (blocks.length > 0 && tcpOptionsLength(opts) + payload.length > this.sndMss) blocks.pop();
+      // (With TSO, each wire segment: its data is at most lastTransmitSegmentSize.)
+      const wireData = Math.min(payload.length, this.lastTransmitSegmentSize || payload.length);
+      while (blocks.length > 0 && tcpOptionsLength(opts) + wireData > this.sndMss) blocks.pop();
       if (blocks.length === 0) opts = this.tsOk ? { timestamp: opts.timestamp! } : NO_OPTIONS;
     }
     if (withAck) {

@@ -3,7 +3,12 @@
  * unacknowledged byte on. Writes are copied once into large chunks (the caller may reuse its buffer);
  * segments are read back as views into those chunks, copied only when they straddle two chunks.
  */
-const CHUNK = 64 * 1024;
+const MIN_CHUNK = 16 * 1024;
+/**
+ * Chunks grow with what is held, up to this: a segment that straddles two chunks is copied, and with
+ * TSO a segment is up to 64 KiB, so bulk senders need chunks much larger than that.
+ */
+const MAX_CHUNK = 1024 * 1024;
 
 interface Chunk {
   bytes: Uint8Array;
@@ -42,7 +47,7 @@ export class SendBuffer {
     }
     if (off < data.length) {
       const rest = data.length - off;
-      const bytes = new Uint8Array(Math.max(CHUNK, rest));
+      const bytes = new Uint8Array(Math.max(rest, Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, this.size))));
       bytes.set(data.subarray(off), 0);
       this.chunks.push({ bytes, start: 0, end: rest });
     }

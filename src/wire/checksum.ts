@@ -14,6 +14,11 @@ const NATIVE_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const SMALL = 64;
 
 /** Folds carries back into the low 16 bits (end-around carry, RFC 1071 §2(C)); `sum` < 2^53. */
+/** Folds a partial ones'-complement sum to 16 bits (not inverted). */
+export function foldChecksum(sum: number): number {
+  return fold(sum);
+}
+
 function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;

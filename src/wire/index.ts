@@ -8,3 +8,4 @@ export * from './ipv6.js';
 export * from './udp.js';
 export * from './icmp.js';
 export * from './icmpv6.js';
+export * from './tso.js';

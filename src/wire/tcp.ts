@@ -206,11 +206,26 @@ export function writeTcpSegment(
   seg: TcpSegment,
   pseudoSumWithoutLength: number,
 ): number {
-  const optionsLength = tcpOptionsLength(seg.options);
-  const headerLength = TCP_HEADER_LENGTH + optionsLength;
+  const headerLength = TCP_HEADER_LENGTH + tcpOptionsLength(seg.options);
   const length = headerLength + seg.payload.length;
   if (offset < 0 || offset + length > buf.length) {
     throw new RangeError(`TCP segment of ${length} bytes does not fit at offset ${offset} of ${buf.length}`);
+  }
+  writeTcpHeader(buf, offset, seg, 0);
+  buf.set(seg.payload, offset + headerLength);
+  const sum = onesComplementSum(buf, offset, offset + length, pseudoSumWithoutLength + length);
+  writeU16(buf, offset + 16, finishChecksum(sum));
+  return length;
+}
+
+/**
+ * Writes the header and options of `seg` (not its payload) at `offset`, with `checksum` in the
+ * checksum field; returns the header length.
+ */
+export function writeTcpHeader(buf: Uint8Array, offset: number, seg: TcpSegment, checksum: number): number {
+  const headerLength = TCP_HEADER_LENGTH + tcpOptionsLength(seg.options);
+  if (offset < 0 || offset + headerLength > buf.length) {
+    throw new RangeError(`TCP header of ${headerLength} bytes does not fit at offset ${offset} of ${buf.length}`);
   }
   writeU16(buf, offset, seg.srcPort);
   writeU16(buf, offset + 2, seg.dstPort);
@@ -219,13 +234,10 @@ export function writeTcpSegment(
   buf[offset + 12] = (headerLength / 4) << 4; // data offset; reserved bits zero
   buf[offset + 13] = seg.flags;
   writeU16(buf, offset + 14, seg.window);
-  writeU16(buf, offset + 16, 0); // checksum, computed below
+  writeU16(buf, offset + 16, checksum);
   writeU16(buf, offset + 18, seg.urgent);
   writeOptions(buf, offset + TCP_HEADER_LENGTH, seg.options);
-  buf.set(seg.payload, offset + headerLength);
-  const sum = onesComplementSum(buf, offset, offset + length, pseudoSumWithoutLength + length);
-  writeU16(buf, offset + 16, finishChecksum(sum));
-  return length;
+  return headerLength;
 }
 
 /** Writes `seg` at `offset` with its checksum over the IPv4 pseudo-header; returns bytes written. */

@@ -28,8 +28,24 @@ test('SendBuffer: read(offset, len) within one chunk is a view (no copy)', () =>
   const v1 = b.read(0, 100);
   const v2 = b.read(500, 100);
   assert.equal(v1.buffer, v2.buffer, 'both views share the chunk');
-  assert.equal(v1.buffer.byteLength, CHUNK);
+  assert.equal(v1.buffer.byteLength, 16 * 1024, 'a small first chunk');
   assert.deepStrictEqual(v2, pattern(1000).subarray(500, 600));
+});
+
+test('SendBuffer: new chunks grow with the bytes held, up to 1 MiB, so that 64 KiB (TSO) reads rarely straddle', () => {
+  const b = new SendBuffer();
+  const sizes: number[] = [];
+  for (let i = 0; i < 64; i++) {
+    const before = b.length;
+    b.push(pattern(CHUNK));
+    sizes.push(b.read(before, 1).buffer.byteLength);
+  }
+  assert.equal(sizes[0], CHUNK, 'a write larger than the minimum gets a chunk of its size');
+  assert.ok(sizes.every((s, i) => i === 0 || s >= sizes[i - 1]!), `non-decreasing: ${sizes.join(',')}`);
+  assert.equal(Math.max(...sizes), 1024 * 1024);
+  b.consume(b.length);
+  b.push(pattern(10));
+  assert.equal(b.read(0, 1).buffer.byteLength, 16 * 1024, 'small again once drained');
 });
 
 test('SendBuffer: small pushes fill the same chunk; a read across pushes is still a view', () => {
@@ -38,7 +54,7 @@ test('SendBuffer: small pushes fill the same chunk; a read across pushes is stil
   b.push(enc('def'));
   const v = b.read(1, 4);
   assert.equal(text(v), 'bcde');
-  assert.equal(v.buffer.byteLength, CHUNK);
+  assert.equal(v.buffer.byteLength, 16 * 1024);
 });
 
 test('SendBuffer: a read that straddles two chunks is a copy with the right bytes', () => {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { LinkPort } from '../types.js';
+import type { LinkPort, TcpSegmentationOffload } from '../types.js';
+import { segmentTcpOffload } from '../../wire/tso.js';
 import type { Prng } from '../../util/prng.js';
 import type { SimEvent, SimEventHandler, Simulation } from './simulation.js';
 
@@ -59,14 +60,20 @@ export interface LinkParams {
 export interface SimLinkOptions extends Partial<LinkParams> {
   /** Name of the link; its random streams are forked from it. Must be unique per simulation. */
   label?: string;
+  /**
+   * Both ends offer TCP segmentation offload ({@link LinkPort.tcpOffload}): stacks may hand them TCP
+   * segments of up to 64 KiB, which each end cuts to the MTU in software (as Linux's GSO does) before
+   * they enter the simulated wire, where loss and reordering apply to each piece. Default false.
+   */
+  tcpOffload?: boolean;
   /** Overrides for packets sent by `a` (travelling to `b`). */
   aToB?: Partial<LinkParams>;
   /** Overrides for packets sent by `b` (travelling to `a`). */
   bToA?: Partial<LinkParams>;
 }
 
-/** Options for {@link SimLink.configure}: like {@link SimLinkOptions} without the label. */
-export type LinkConfigureOptions = Omit<SimLinkOptions, 'label'>;
+/** Options for {@link SimLink.configure}: like {@link SimLinkOptions} without the label and offload. */
+export type LinkConfigureOptions = Omit<SimLinkOptions, 'label' | 'tcpOffload'>;
 
 /**
  * What happened to a packet:
@@ -529,6 +536,9 @@ class Direction implements SimEventHandler {
 
 /** One end of a {@link SimLink}: the {@link LinkPort} a stack's interface attaches to. */
 export class SimLinkEnd implements LinkPort {
+  /** Present when the link was made with `tcpOffload: true` (see {@link SimLinkOptions.tcpOffload}). */
+  readonly tcpOffload?: TcpSegmentationOffload;
+
   /** @internal */
   constructor(
     /** The link this end belongs to. */
@@ -537,7 +547,17 @@ export class SimLinkEnd implements LinkPort {
     readonly side: LinkSide,
     private readonly out: Direction,
     private readonly inbound: Direction,
-  ) {}
+    offload = false,
+  ) {
+    if (offload) {
+      this.tcpOffload = {
+        maxPacket: 0xffff,
+        sendTcp: (headers, payload, segmentSize) => {
+          for (const p of segmentTcpOffload(headers, payload, segmentSize)) this.out.transmit(p);
+        },
+      };
+    }
+  }
 
   /** Largest packet this end can send: the `mtu` of its outgoing direction. */
   get mtu(): number {
@@ -603,8 +623,8 @@ export class SimLink {
     merge(pba, options.bToA);
     this.ab = new Direction(this, sim, 'a', rng.fork('aToB'), pab);
     this.ba = new Direction(this, sim, 'b', rng.fork('bToA'), pba);
-    this.a = new SimLinkEnd(this, 'a', this.ab, this.ba);
-    this.b = new SimLinkEnd(this, 'b', this.ba, this.ab);
+    this.a = new SimLinkEnd(this, 'a', this.ab, this.ba, options.tcpOffload === true);
+    this.b = new SimLinkEnd(this, 'b', this.ba, this.ab, options.tcpOffload === true);
     this.stats = { aToB: this.ab.counters, bToA: this.ba.counters };
   }
 

@@ -3,7 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { finishChecksum, ipv4PseudoHeaderSum, onesComplementSum } from '../../wire/checksum.js';
-import type { LinkPort, LinkReceiveInfo } from '../types.js';
+import { tcpOffsetOf } from '../../wire/tso.js';
+import type { LinkPort, LinkReceiveInfo, TcpSegmentationOffload } from '../types.js';
 
 /**
  * Python program run with the `/dev/net/tun` descriptor as its fd 3. It issues TUNSETIFF
@@ -194,6 +195,16 @@ const VNET_HDR_LEN = 10;
 const VNET_F_NEEDS_CSUM = 1;
 const VNET_GSO_NONE = 0;
 const VNET_GSO_TCPV4 = 1;
+const VNET_GSO_TCPV6 = 4;
+/** Offset of the checksum field in the TCP header (virtio-net csum_offset). */
+const TCP_CHECKSUM_OFFSET = 16;
+
+/** A segment handed over through {@link TunLink.tcpOffload}, written at the end of the turn. */
+interface OffloadedSegment {
+  headers: Uint8Array;
+  payload: Uint8Array;
+  segmentSize: number;
+}
 const NATIVE_LE = os.endianness() === 'LE';
 /** The header of a packet written as it is (no GSO, checksum already complete). */
 const VNET_PLAIN = new Uint8Array(VNET_HDR_LEN);
@@ -333,7 +344,13 @@ export class TunLink implements LinkPort {
   private socket: net.Socket | undefined;
   private readBuffer: Uint8Array;
   // offload: packets sent during this turn of the event loop, written (merged) at its end
-  private pending: Uint8Array[] = [];
+  private pending: Array<Uint8Array | OffloadedSegment> = [];
+  /**
+   * With `offload`: the stack hands over TCP segments of up to 64 KiB with partial checksums, and the
+   * kernel cuts them to the MTU and completes the checksums (virtio-net GSO and NEEDS_CSUM), as for a
+   * virtual machine's network card.
+   */
+  readonly tcpOffload?: TcpSegmentationOffload;
   private flushQueued = false;
   private readonly flushPending = (): void => this.flush();
   private readonly vnetHeader = new Uint8Array(VNET_HDR_LEN);
@@ -362,6 +379,12 @@ export class TunLink implements LinkPort {
     // first short read).
     this.readBuffer = readBufferOf(offload ? VNET_HDR_LEN + MAX_PACKET : Math.min(mtu, MAX_PACKET), offload);
     this.io = handle !== undefined ? 'epoll' : 'threadpool';
+    if (offload) {
+      this.tcpOffload = {
+        maxPacket: 0xffff,
+        sendTcp: (headers, payload, segmentSize) => this.queue({ headers, payload, segmentSize }),
+      };
+    }
     if (handle !== undefined) {
       const options = {
         handle,
@@ -458,12 +481,7 @@ export class TunLink implements LinkPort {
         return;
       }
       if (this.offload) {
-        // Written at the end of this turn, so that a burst of segments can go out as one packet.
-        this.pending.push(packet);
-        if (!this.flushQueued) {
-          this.flushQueued = true;
-          queueMicrotask(this.flushPending);
-        }
+        this.queue(packet);
         return;
       }
       // One packet per write(2). A TUN write never blocks and never writes part of a packet: the
@@ -482,6 +500,19 @@ export class TunLink implements LinkPort {
     }
     this.writeQueue.push(packet);
     if (!this.writing) this.writeNext();
+  }
+
+  /** offload: write at the end of this turn, so that a burst of segments can go out as one packet. */
+  private queue(p: Uint8Array | OffloadedSegment): void {
+    if (this.closing !== undefined || this.fdClosed) {
+      this.counters.dropsQueueFull++;
+      return;
+    }
+    this.pending.push(p);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushPending);
+    }
   }
 
   /**
@@ -624,6 +655,12 @@ export class TunLink implements LinkPort {
     this.pending = [];
     for (let i = 0; i < q.length; ) {
       const a = q[i]!;
+      if (!(a instanceof Uint8Array)) {
+        if (this.fdClosed) this.counters.dropsQueueFull++;
+        else this.writeOffloaded(a);
+        i++;
+        continue;
+      }
       let j = i + 1;
       const gsoSize = mergeablePayload(a);
       if (gsoSize > 0 && a[33] === TCP_ACK) {
@@ -632,6 +669,7 @@ export class TunLink implements LinkPort {
         let total = a.length;
         while (j < q.length && j - i < MAX_MERGED_SEGMENTS && lastPayload === gsoSize && last[33] === TCP_ACK) {
           const b = q[j]!;
+          if (!(b instanceof Uint8Array)) break;
           const n = mergeablePayload(b);
           if (n < 0 || n > gsoSize || total + n > 0xffff || !continues(a, last, lastPayload, b)) break;
           total += n;
@@ -648,6 +686,32 @@ export class TunLink implements LinkPort {
         this.writeMerged(q, i, j, gsoSize);
       }
       i = j;
+    }
+  }
+
+  /**
+   * One segment from {@link tcpOffload}: its TCP checksum left for the kernel to complete (NEEDS_CSUM:
+   * from csum_start, stored at csum_offset) and, when longer than `segmentSize`, cut by the kernel's GSO.
+   */
+  private writeOffloaded(s: OffloadedSegment): void {
+    const { headers, payload, segmentSize } = s;
+    const gso = payload.length > segmentSize;
+    const h = this.vnetHeader;
+    h[0] = VNET_F_NEEDS_CSUM;
+    h[1] = gso ? (headers[0]! >> 4 === 4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6) : VNET_GSO_NONE;
+    putU16(h, 2, headers.length, NATIVE_LE);
+    putU16(h, 4, gso ? segmentSize : 0, NATIVE_LE);
+    putU16(h, 6, tcpOffsetOf(headers), NATIVE_LE);
+    putU16(h, 8, TCP_CHECKSUM_OFFSET, NATIVE_LE);
+    try {
+      fs.writevSync(this.fd, payload.length > 0 ? [h, headers, payload] : [h, headers]);
+      this.wrote(headers.length + payload.length);
+      if (gso) {
+        this.counters.gsoPacketsOut++;
+        this.counters.segmentsMerged += Math.ceil(payload.length / segmentSize);
+      }
+    } catch (e) {
+      this.writeFailed(e);
     }
   }
 
@@ -668,7 +732,8 @@ export class TunLink implements LinkPort {
    * the pseudo-header and header), so a segment the stack got wrong still makes the kernel drop the
    * packet.
    */
-  private writeMerged(q: Uint8Array[], i: number, j: number, gsoSize: number): void {
+  private writeMerged(queue: Array<Uint8Array | OffloadedSegment>, i: number, j: number, gsoSize: number): void {
+    const q = queue as Uint8Array[]; // q[i..j) are packets (flush checked)
     const a = q[i]!;
     const hl = 20 + (a[32]! >> 4) * 4;
     const src = be32(a, 12);
