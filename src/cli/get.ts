@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createNet } from '../socket/net.js';
 import type { Socket } from '../socket/socket.js';
-import { TUN_OPTIONS_USAGE, TUN_VALUE_FLAGS, TunUsageError, drainLink, openTunStack, parseRaw, parseTunOptions, type TunStackOptions } from './serve.js';
+import { TUN_BOOLEAN_FLAGS, TUN_OPTIONS_USAGE, TUN_VALUE_FLAGS, TunUsageError, drainLink, openTunStack, parseRaw, parseTunOptions, type TunStackOptions } from './serve.js';
 
 export const GET_USAGE = `get ${TUN_OPTIONS_USAGE} URL [-o FILE]
       Fetch an http:// URL (literal IPv4 or [IPv6] host) over a synack stack on a TUN device and write the
@@ -33,9 +33,9 @@ export interface GetArgs {
 
 /** Parse the arguments after `get`. Throws {@link TunUsageError}. */
 export function parseGetArgs(argv: readonly string[]): GetArgs {
-  const raw = parseRaw(argv, [...TUN_VALUE_FLAGS, 'output'], []);
+  const raw = parseRaw(argv, [...TUN_VALUE_FLAGS, 'output'], [...TUN_BOOLEAN_FLAGS]);
   if (raw.positional.length !== 1) throw new TunUsageError(raw.positional.length === 0 ? 'get needs a URL' : `unexpected argument '${raw.positional[1]}'`);
-  const tun = parseTunOptions(raw.values);
+  const tun = parseTunOptions(raw.values, raw.booleans);
   const text = raw.positional[0]!;
   let url: URL;
   try {

@@ -413,6 +413,12 @@ export interface InteropOptions {
   /** Device MTU (default 1500). */
   mtu?: number;
   /**
+   * Open the TUN with `offload` (virtio-net GSO/GRO and checksum offload; the stack then uses TSO).
+   * Default: off, or on for every test when SYNACK_TEST_OFFLOAD=1 (the device capture test then fails:
+   * on the device, offloaded packets carry partial checksums, as on any offloading NIC).
+   */
+  offload?: boolean;
+  /**
    * Put something between the TUN device and the stack (an impairing relay, a gate). It gets the
    * device's LinkPort and the stack's runtime and returns the LinkPort the stack's interface uses.
    */
@@ -472,7 +478,7 @@ export class Interop {
       // No IPv6 chatter (router solicitations, MLD) on an IPv4-only test network.
       await mustRun('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     }
-    this.tun = await TunLink.open({ netns: ns, ...(this.options.mtu !== undefined ? { mtu: this.options.mtu } : {}) });
+    this.tun = await TunLink.open({ netns: ns, offload: this.options.offload ?? process.env.SYNACK_TEST_OFFLOAD === '1', ...(this.options.mtu !== undefined ? { mtu: this.options.mtu } : {}) });
     this.port = this.options.wrapLink !== undefined ? this.options.wrapLink(this.tun, this.runtime) : this.tun;
     this.stack = new Stack({ name: 'synack', runtime: this.runtime, ...(this.options.tcp !== undefined ? { tcp: this.options.tcp } : {}) });
     this.stack.addInterface({ name: this.tun.name, link: this.port, addresses: [addr.stackCidr] });
