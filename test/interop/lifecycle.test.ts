@@ -96,7 +96,7 @@ for (const family of FAMILIES) {
       });
       // States, drops and segments without data (or one byte, a keep-alive probe): the checks below
       // need no more, and data segments would keep every payload in memory.
-      trace = it.trace((e) => e.type === 'state' || e.type === 'drop' || e.segment.payload.length <= 1);
+      trace = it.trace((e) => e.type === 'state' || e.type === 'drop' || ((e.type === 'send' || e.type === 'recv') && e.segment.payload.length <= 1));
     });
 
     after(async () => {
