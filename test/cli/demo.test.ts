@@ -199,7 +199,7 @@ test('diagrams: every scenario for seed 1 matches its stored rendering', (t) => 
 
 test('synack demo draws the diagram by default; --trace prints the line trace; --ascii and --absolute', () => {
   assert.equal(synack('demo', 'handshake'), formatDiagram(runDemo('handshake')) + '\n');
-  assert.equal(synack('demo', 'close', '--trace', '--explain'), formatDemo(runDemo('close'), { explain: true }) + '\n');
+  assert.equal(synack('demo', 'close', '--trace', '--explain'), formatDemo(runDemo('close', { details: true }), { explain: true }) + '\n');
   assert.equal(synack('demo', 'lost-syn', '--ascii'), formatDiagram(runDemo('lost-syn'), { ascii: true }) + '\n');
   const abs = synack('demo', 'handshake', '--absolute', '--seed', '3');
   const syn = sends(runDemo('handshake', { seed: 3 }).events)[0]!;
