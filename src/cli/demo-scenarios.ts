@@ -449,7 +449,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'lost-syn': {
-    title: 'Lost SYN: resent after the initial RTO of 1 s, same sequence number (RFC 6298 §2.1, §5)',
+    title: 'Lost SYN: resent after the initial RTO of 1 s, same sequence number (RFC 6298 §2, §5)',
     run(s) {
       let dropped = false;
       s.link.setDropFilter((packet, from) => {

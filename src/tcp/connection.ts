@@ -1409,7 +1409,7 @@ export class Connection {
       }
     }
     this.highPipe = this.pipe();
-    // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
+    // RFC 6298 §5 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
     const idle = this.sndUna === this.sndNxt;
     this.setRtoAt(idle ? undefined : now + this.rtt.rto, idle ? T_RTO_STOP : T_RTO_RESTART);
     this.unackedSince = idle ? undefined : now;
@@ -1949,7 +1949,7 @@ export class Connection {
     }
   }
 
-  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5.4–5.6 and RFC 6675 §5.1. */
+  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5 (5.4–5.6) and RFC 6675 §5.1. */
   private onRetransmitTimeout(now: number): void {
     if (this.onTrace !== undefined) this.traceFire('retransmit', this.rtoAt!, T_RTO_FIRE);
     this.rtoAt = undefined;
@@ -2107,7 +2107,7 @@ export class Connection {
 
   private enterEstablished(rule: string): void {
     this.setState('ESTABLISHED', rule);
-    if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5.7
+    if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5 (5.7)
     this.emit({ type: 'established' });
     this.releaseHeld();
     if (this.closeAfterEstablished) {

@@ -81,7 +81,7 @@ interface CubicUndo extends CubicState {
 
 // The rules of CUBIC's changes of cwnd and ssthresh (traced with each change).
 const RULE_CUBIC_HYSTART_EXIT = 'RFC 9438 §4.10 / RFC 9406 §4.2 — HyStart++: conservative slow start done, ssthresh = cwnd, congestion avoidance';
-const RULE_CUBIC_SS_END = 'RFC 9438 §4.10 / RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, CUBIC congestion avoidance (§4.2)';
+const RULE_CUBIC_SS_END = 'RFC 9438 §4.10 / RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, CUBIC congestion avoidance (RFC 9438 §4.2)';
 const RULE_CUBIC_LOSS = 'RFC 9438 §4.6 — multiplicative decrease on loss (RFC 5681 §3.2 step 2 with β = 0.7): ssthresh = max(FlightSize·β, 2·SMSS), cwnd = ssthresh';
 const RULE_CUBIC_RTO = 'RFC 9438 §4.8 — timeout, as Reno (RFC 5681 §3.1): ssthresh = max(FlightSize·β, 2·SMSS), cwnd = 1 SMSS';
 const RULE_CUBIC_RTO_AGAIN = 'RFC 9438 §4.8 — timeout again for the same data (RFC 5681 §3.1): ssthresh kept, cwnd = 1 SMSS';
