@@ -86,7 +86,7 @@ export type StackTraceEvent =
       /** Bytes, before the change. */
       prevCwnd: number;
       prevSsthresh: number;
-      /** Whether the connection is in a fast-recovery episode after the change. */
+      /** In loss recovery after the change: a fast-recovery episode, or the resends after an RTO. */
       inRecovery: boolean;
       rule: string;
     };

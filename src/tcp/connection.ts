@@ -1273,11 +1273,9 @@ export class Connection {
       this.renoSacked = 0;
       const cwnd = this.cc.cwnd;
       const ssthresh = this.cc.ssthresh;
+      if (this.onTrace !== undefined) this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT);
       this.cc.onRecoveryEnd(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
-      if (this.onTrace !== undefined) {
-        this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT);
-        this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
-      }
+      if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
     } else if (this.inRecovery && advanced && !this.sackOk) {
       // RFC 6582 §3.2 step 5: a partial ACK — the next unacknowledged segment is lost too, and is
       // retransmitted at once ("retransmit the first unacknowledged segment"), not gated by cwnd − pipe.
@@ -1372,12 +1370,9 @@ export class Connection {
         this.stats.spuriousRetransmits++;
         const cwnd = this.cc.cwnd;
         const ssthresh = this.cc.ssthresh;
-        const recovering = this.inRecovery || this.afterRto;
+        if (this.onTrace !== undefined && (this.inRecovery || this.afterRto)) this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT_SPURIOUS);
         this.cc.onSpuriousCongestionEvent(now);
-        if (this.onTrace !== undefined) {
-          if (recovering) this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT_SPURIOUS);
-          this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
-        }
+        if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
         this.scoreboard.unmarkLost(); // RFC 3522 §3.2 response: stop the go-back-N of an RTO that was not needed
         this.inRecovery = false;
         this.afterRto = false;
@@ -1976,13 +1971,11 @@ export class Connection {
     }
     const cwnd = this.cc.cwnd;
     const ssthresh = this.cc.ssthresh;
-    const recovering = this.afterRto;
-    this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
     // During the handshake the window is made anew once SMSS is known (applyPeerMss): traced then.
-    if (this.onTrace !== undefined && !synUnacked) {
-      if (!recovering) this.traceCongestion('recovery-enter', cwnd, ssthresh, C_ENTER_RTO);
-      this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_RTO);
-    }
+    // A timeout during RTO recovery (a backoff) is no new episode.
+    const traced = this.onTrace !== undefined && !synUnacked;
+    if (traced && !this.afterRto) this.traceCongestion('recovery-enter', cwnd, ssthresh, C_ENTER_RTO);
+    this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
     this.rtt.backOff(); // RFC 6298 §5 (5.5)
     this.rttTimedEnd = undefined; // Karn's rule
     if (synUnacked) {
@@ -2002,6 +1995,7 @@ export class Connection {
     this.episodeRtxTsVal = undefined;
     if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_RTO);
     this.tlpOut = false;
+    if (traced) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_RTO);
     this.setRtoAt(now + this.rtt.rto, T_RTO_BACKOFF); // RFC 6298 §5 (5.6)
   }
 
@@ -2351,7 +2345,17 @@ export class Connection {
     const cc = this.cc;
     if (change === 'window' && !force && cc.cwnd === prevCwnd && cc.ssthresh === prevSsthresh) return;
     this.onTrace!(
-      { type: 'congestion', change, algorithm: cc.name, cwnd: cc.cwnd, ssthresh: cc.ssthresh, prevCwnd, prevSsthresh, inRecovery: this.inRecovery, rule },
+      {
+        type: 'congestion',
+        change,
+        algorithm: cc.name,
+        cwnd: cc.cwnd,
+        ssthresh: cc.ssthresh,
+        prevCwnd,
+        prevSsthresh,
+        inRecovery: change === 'recovery-enter' || (change === 'window' && (this.inRecovery || this.afterRto)),
+        rule,
+      },
       this,
     );
   }

@@ -111,7 +111,7 @@ export type ConnectionTraceEvent =
       /** Before the change. */
       prevCwnd: number;
       prevSsthresh: number;
-      /** In a fast-recovery episode after the change. */
+      /** In loss recovery after the change: a fast-recovery episode, or the resends after an RTO. */
       inRecovery: boolean;
       rule: string;
     }
