@@ -305,9 +305,12 @@ export class Stack {
   }
 
   /**
-   * Subscribe to this stack's trace events (segments, drops, state changes). They are also published
-   * on the `synack:segment`, `synack:state` and `synack:drop` diagnostics channels (see
-   * src/trace/channels.ts). Costs nothing while nobody listens.
+   * Subscribe to this stack's trace events (see {@link StackTraceEvent}): segments sent and received,
+   * drops (the stack's, and segments its connections discarded), state changes, timers set,
+   * re-armed, cancelled and fired, congestion events. They are also published on the
+   * `synack:segment`, `synack:state`, `synack:drop`, `synack:timer` and `synack:congestion`
+   * diagnostics channels (see src/trace/channels.ts). Returns the unsubscribe function. Costs
+   * nothing while nobody listens: connections get their tracer only while someone does.
    */
   addTraceListener(fn: TraceListener): () => void {
     this.tracers.push(fn);

@@ -204,6 +204,8 @@ const RULE_SYN_RTX = 'RFC 6298 §5 (5.4) — retransmission timeout: resend SYN'
 const RULE_SYNACK_RTX = 'RFC 6298 §5 (5.4) — retransmission timeout: resend SYN,ACK';
 /** Used for the resend and for the (non-)change of cwnd: a lowered path MTU is not congestion. */
 const RULE_PMTU = 'RFC 1191 §6.4 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd and ssthresh unchanged';
+/** The same over IPv6, where RFC 8200 §5 calls for Path MTU Discovery (RFC 8201). */
+const RULE_PMTU6 = 'RFC 8200 §5 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd and ssthresh unchanged';
 
 // Rules of the segments the engine discards (RFC 9293 §3.10.7), each used for the drop event and,
 // where the RFC answers the segment, for the answer.
@@ -1497,7 +1499,7 @@ export class Connection {
       this.fastRtxDue = false;
       if (this.pmtuRtx && !this.inRecovery && !this.afterRto) {
         // Not a loss episode: no Eifel detection (there is no congestion response to undo).
-        return this.retransmit(lost, now, RULE_PMTU, false);
+        return this.retransmit(lost, now, this.pmtuRule, false);
       }
       return this.retransmit(
         lost,
@@ -1853,12 +1855,17 @@ export class Connection {
     // exceeds the peer's MSS either; in SYN-SENT it is fixed by applyPeerMss from pathMss later.
     if (mss >= this.sndMss) return;
     this.sndMss = mss;
-    if (this.onTrace !== undefined) this.traceCongestion('window', this.cc.cwnd, this.cc.ssthresh, RULE_PMTU, true);
+    if (this.onTrace !== undefined) this.traceCongestion('window', this.cc.cwnd, this.cc.ssthresh, this.pmtuRule, true);
     // RFC 1191 §6.4 / RFC 8201 §5.4: what was sent larger than the new MSS was dropped; resend it now in
     // new-size pieces (retransmit() splits) — "should not change the congestion window", and not a loss
     // episode: no recovery, no RACK loss, no ssthresh change (Linux tcp_simple_retransmit). cwnd is in
     // bytes and stays as it is; marking the segments lost takes them out of pipe, making room to resend.
     if (this.scoreboard.markLostLargerThan(this.segSize) > 0) this.pmtuRtx = true;
+  }
+
+  /** The rule of a Packet Too Big's response, by the family of the path. */
+  private get pmtuRule(): string {
+    return this.remoteAddress.includes(':') ? RULE_PMTU6 : RULE_PMTU;
   }
 
   /**

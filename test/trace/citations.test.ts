@@ -293,25 +293,29 @@ async function runEverything(): Promise<void> {
     sim.run({ until: 600_000 });
     assert.equal(c.state, 'CLOSED');
   });
-  // Packet Too Big from a router with a smaller next hop (RFC 1191): resend smaller, cwnd unchanged.
-  await recorded('path MTU', async () => {
-    const net = new SimNetwork({ seed: 21 });
-    const a = net.host('pa');
-    const r = net.host('pr1', { forwarding: true });
-    const r2 = net.host('pr2', { forwarding: true });
-    const b = net.host('pb');
-    net.connect(a, r, { latency: 2 });
-    net.connect(r, r2, { latency: 2, mtu: 1000 });
-    net.connect(r2, b, { latency: 2 });
-    a.route('default', r);
-    b.route('default', r2);
-    r.route('10.0.2.0/24', r2);
-    r2.route('10.0.0.0/24', r);
-    let received = 0;
-    b.net.createServer((s) => s.on('data', (d: Buffer) => (received += d.length))).listen(9);
-    const sock = a.net.connect(9, b.address, () => sock.end(Buffer.alloc(50_000, 3)));
-    await net.runUntil(() => received === 50_000, { timeout: 60_000 });
-  });
+  // Packet Too Big from a router with a smaller next hop (RFC 1191, RFC 8201): resend smaller, cwnd unchanged.
+  for (const family of [4, 6] as const) {
+    await recorded(`path MTU IPv${family}`, async () => {
+      const net = new SimNetwork({ seed: 21 + family });
+      const a = net.host(`p${family}a`);
+      const r = net.host(`p${family}r1`, { forwarding: true });
+      const r2 = net.host(`p${family}r2`, { forwarding: true });
+      const b = net.host(`p${family}b`);
+      net.connect(a, r, { latency: 2, ipv6: true });
+      net.connect(r, r2, { latency: 2, ipv6: true, mtu: family === 4 ? 1000 : 1280 });
+      net.connect(r2, b, { latency: 2, ipv6: true });
+      for (const d of ['default', 'default6']) {
+        a.route(d, r);
+        b.route(d, r2);
+      }
+      r.route(family === 4 ? '10.0.2.0/24' : 'fd00:0:0:2::/64', r2);
+      r2.route(family === 4 ? '10.0.0.0/24' : 'fd00::/64', r);
+      let received = 0;
+      b.net.createServer((s) => s.on('data', (d: Buffer) => (received += d.length))).listen(9);
+      const sock = a.net.connect(9, family === 4 ? b.address : b.address6, () => sock.end(Buffer.alloc(50_000, 3)));
+      await net.runUntil(() => received === 50_000, { timeout: 60_000 });
+    });
+  }
   // The engine's drop rules and answers, segment by segment.
   engineCases();
 }
@@ -404,6 +408,7 @@ test('every rule of every trace event cites a section that exists in ../shared/r
   cited(/^RFC 6582 §3\.2 — full ACK ends fast recovery/, 'NewReno deflation');
   cited(/^RFC 5681 §4\.1/, 'the idle restart');
   cited(/^RFC 1191 §6\.4 \/ RFC 8201 §5\.4 — path MTU lowered/, 'Packet Too Big');
+  cited(/^RFC 8200 §5 \/ RFC 8201 §5\.4 — path MTU lowered/, 'Packet Too Big over IPv6');
   cited(/^RFC 9293 §3\.8\.6\.1 — persist timer expired/, 'the persist timer');
   cited(/^RFC 9293 §3\.8\.4 — keep-alive timer expired/, 'keep-alive');
   cited(/^RFC 9293 §3\.8\.4 \/ RFC 1122 §4\.2\.3\.6 — keep-alive probes unanswered/, 'keep-alive timeout');
