@@ -1386,7 +1386,7 @@ export class Connection {
     this.tlpOut = false;
     if (dataAcked > 0) {
       const cwnd = this.cc.cwnd;
-      const ssthresh = this.cc.ssthresh;
+      const ssthresh = this.onTrace !== undefined ? this.cc.ssthresh : 0;
       this.cc.onAck({
         now,
         acked: dataAcked,
@@ -1885,7 +1885,13 @@ export class Connection {
     let t = this.rtoAt;
     const keepAlive = this.keepAliveDue();
     const user = this.userTimeoutDue();
-    if (this.onTrace !== undefined) this.traceDerivedTimers(keepAlive, user);
+    if (this.onTrace !== undefined) {
+      this.traceDerivedTimers(keepAlive, user);
+    } else {
+      // Untraced: forget what was traced, so a later observer starts from the deadlines of then.
+      this.tracedKeepAlive = undefined;
+      this.tracedUserTimeout = undefined;
+    }
     for (const x of [this.timeWaitAt, this.persistAt, this.delAckAt, this.rackTimerAt, this.tlpAt, keepAlive, user]) {
       if (x !== undefined && (t === undefined || x < t)) t = x;
     }
