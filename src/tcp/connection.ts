@@ -2235,7 +2235,7 @@ export class Connection {
     const cwnd = this.cc.cwnd;
     const ssthresh = this.cc.ssthresh;
     this.cc = this.makeCc(this.sndMss - (this.tsOk ? 12 : 0), config);
-    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.synRetransmitted ? C_IW_ONE : C_IW, true);
+    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.synRetransmitted ? C_IW_ONE : C_IW);
     void now;
   }
 
