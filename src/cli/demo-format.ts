@@ -44,7 +44,13 @@ export function formatEvent(ev: TimelineEvent): string {
   const head = `${time(ev.t)}  ${ev.host.padEnd(6)}`;
   switch (ev.type) {
     case 'timer': {
-      const when = ev.action === 'rearm' && ev.previous !== undefined ? ` → ${ev.at.toFixed(3)} ms (was ${ev.previous.toFixed(3)} ms)` : ev.action === 'cancel' ? ` (was due ${ev.at.toFixed(3)} ms)` : ev.action === 'fire' ? '' : ` → ${ev.at.toFixed(3)} ms`;
+      // The deadline: where a set or re-armed timer now points, which one a cancel stopped; a timer
+      // that fires does so at its deadline, the line's own time.
+      const ms = (x: number): string => `${x.toFixed(3)} ms`;
+      let when = '';
+      if (ev.action === 'set') when = ` → ${ms(ev.at)}`;
+      else if (ev.action === 'rearm') when = ` → ${ms(ev.at)}${ev.previous !== undefined ? ` (was ${ms(ev.previous)})` : ''}`;
+      else if (ev.action === 'cancel') when = ` (was due ${ms(ev.at)})`;
       return `${head}  timer ${ev.timer} ${TIMER_WORDS[ev.action]}${when}`;
     }
     case 'congestion': {

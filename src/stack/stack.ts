@@ -19,7 +19,7 @@ import type { Runtime } from './runtime.js';
 import { TcpHandle, TcpListener } from './tcp-handle.js';
 import { TimerQueue } from './timer-queue.js';
 import type { StackTraceEvent, TraceListener } from './trace.js';
-import { channelsActive, publishTraceEvent } from '../trace/channels.js';
+import { channelActive, channelsActive, engineChannelsActive, publishTraceEvent } from '../trace/channels.js';
 import { UdpLayer, type UdpHost } from './udp.js';
 import { buildIpv4Udp, buildIpv6Udp, parseUdp } from '../wire/udp.js';
 
@@ -657,35 +657,30 @@ export class Stack {
 
   /**
    * Before handing a connection an input, a user call or a timer: give it the engine tracer only
-   * while someone listens, so the engine's trace points (each one `onTrace !== undefined` check)
-   * build nothing otherwise. Subscriptions can come and go at any time, hence at every entry.
+   * while someone listens to what the engine reports (this stack's trace listeners, or subscribers
+   * of synack:drop, synack:timer or synack:congestion), so the engine's trace points (each one
+   * `onTrace !== undefined` check) build nothing otherwise. Subscriptions can come and go at any
+   * time, hence at every entry.
    * @internal
    */
   armTrace(conn: Connection): void {
-    conn.onTrace = this.tracers.length > 0 || channelsActive() ? this.engineTracer : undefined;
+    conn.onTrace = this.tracers.length > 0 || engineChannelsActive() ? this.engineTracer : undefined;
   }
 
   /** The engine's timer, congestion and drop events, with the stack's time, name and the 4-tuple. */
   private readonly engineTracer = (ev: ConnectionTraceEvent, conn: Connection): void => {
-    if (!this.tracing) return;
+    // Someone may listen on synack:drop only: then the timer events are not built further.
+    if (this.tracers.length === 0 && !channelActive(ev.type)) return;
     const time = this.runtime.now();
     const local = `${bracket(conn.localAddress)}:${conn.localPort}`;
     const remote = `${conn.remoteAddress ? bracket(conn.remoteAddress) : '*'}:${conn.remotePort || '*'}`;
     switch (ev.type) {
-      case 'timer':
-        this.trace({
-          type: 'timer',
-          time,
-          stack: this.name,
-          local,
-          remote,
-          timer: ev.timer,
-          action: ev.action,
-          at: ev.at,
-          ...(ev.previous !== undefined ? { previous: ev.previous } : {}),
-          rule: ev.rule,
-        });
+      case 'timer': {
+        const out: StackTraceEvent = { type: 'timer', time, stack: this.name, local, remote, timer: ev.timer, action: ev.action, at: ev.at, rule: ev.rule };
+        if (ev.previous !== undefined) out.previous = ev.previous;
+        this.trace(out);
         return;
+      }
       case 'congestion':
         this.trace({
           type: 'congestion',

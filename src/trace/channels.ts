@@ -88,6 +88,31 @@ export function channelsActive(): boolean {
   );
 }
 
+/**
+ * Whether anyone listens on a channel that carries the TCP engine's own events (drops, timers,
+ * congestion): a stack hands its connections their tracer only then (or for its own listeners).
+ */
+export function engineChannelsActive(): boolean {
+  return dropChannel.hasSubscribers || timerChannel.hasSubscribers || congestionChannel.hasSubscribers;
+}
+
+/** Whether the channel of events of `type` has subscribers. */
+export function channelActive(type: StackTraceEvent['type']): boolean {
+  switch (type) {
+    case 'send':
+    case 'recv':
+      return segmentChannel.hasSubscribers;
+    case 'state':
+      return stateChannel.hasSubscribers;
+    case 'drop':
+      return dropChannel.hasSubscribers;
+    case 'timer':
+      return timerChannel.hasSubscribers;
+    case 'congestion':
+      return congestionChannel.hasSubscribers;
+  }
+}
+
 /** Publish one stack trace event on its channel. */
 export function publishTraceEvent(ev: StackTraceEvent): void {
   switch (ev.type) {

@@ -155,6 +155,13 @@ test('the engine is handed its tracer only while someone listens (trace listener
   sim.run({ until: 200 });
   assert.equal(c.connection.onTrace, undefined, 'unset again at the next entry after the last listener left');
   const fn = (): void => {};
+  dc.subscribe('synack:state', fn);
+  try {
+    c.send(new Uint8Array(10));
+    assert.equal(c.connection.onTrace, undefined, 'a synack:state subscriber gets nothing from the engine: no tracer');
+  } finally {
+    dc.unsubscribe('synack:state', fn);
+  }
   dc.subscribe('synack:congestion', fn);
   try {
     c.send(new Uint8Array(10));

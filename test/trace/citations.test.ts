@@ -381,9 +381,10 @@ test('section headings are parsed from both RFC formats', () => {
   assert.match(checkRule(c, 'no citation') ?? '', /does not start/);
 });
 
-test('every rule of every trace event cites a section that exists in ../shared/rfc', async () => {
+test('every rule of every trace event cites a section that exists in ../shared/rfc', async (t) => {
   const c = rfcs();
   await runEverything();
+  t.diagnostic(`${seen.size} distinct rules seen`);
   const bad: string[] = [];
   for (const [rule, where] of seen) {
     const why = checkRule(c, rule);
