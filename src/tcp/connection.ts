@@ -417,6 +417,8 @@ export class Connection {
   /** Keep-alive and user-timeout deadlines as last traced (they are derived, not stored). */
   private tracedKeepAlive: number | undefined;
   private tracedUserTimeout: number | undefined;
+  /** An RTO recovery episode was reported entered, so its end is reported too. */
+  private rtoRecoveryTraced = false;
   /** The rule that produced the segment most recently returned by {@link pollTransmit}. */
   lastTransmitRule = '';
 
@@ -1286,7 +1288,8 @@ export class Connection {
     }
     if (this.afterRto && seqGe(this.sndUna, this.recoveryPoint)) {
       this.afterRto = false;
-      if (this.onTrace !== undefined) this.traceCongestion('recovery-exit', this.cc.cwnd, this.cc.ssthresh, C_EXIT_RTO);
+      if (this.onTrace !== undefined && this.rtoRecoveryTraced) this.traceCongestion('recovery-exit', this.cc.cwnd, this.cc.ssthresh, C_EXIT_RTO);
+      this.rtoRecoveryTraced = false;
     }
     if (newlyLost > 0 && !this.inRecovery && !this.afterRto) {
       this.enterRecovery(now, !this.sackOk ? C_ENTER_DUPACK : lostBeforeRack > 0 ? C_ENTER_SACK : C_ENTER_RACK);
@@ -1378,6 +1381,7 @@ export class Connection {
         this.scoreboard.unmarkLost(); // RFC 3522 §3.2 response: stop the go-back-N of an RTO that was not needed
         this.inRecovery = false;
         this.afterRto = false;
+        this.rtoRecoveryTraced = false;
         this.renoSacked = 0;
       }
       this.episodeRtxTsVal = undefined;
@@ -1984,10 +1988,13 @@ export class Connection {
     }
     const cwnd = this.cc.cwnd;
     const ssthresh = this.cc.ssthresh;
-    // During the handshake the window is made anew once SMSS is known (applyPeerMss): traced then.
-    // A timeout during RTO recovery (a backoff) is no new episode.
-    const traced = this.onTrace !== undefined && !synUnacked;
-    if (traced && !this.afterRto) this.traceCongestion('recovery-enter', cwnd, ssthresh, C_ENTER_RTO);
+    // A timeout during RTO recovery (a backoff) is no new episode (a fast-recovery episode becomes
+    // RTO recovery). A lost SYN or SYN,ACK is no data to recover: no recovery episode is reported for it (the
+    // window it changes is, and is made anew once the SYN exchange fixes SMSS, see applyPeerMss).
+    if (this.onTrace !== undefined && !this.afterRto && !synUnacked) {
+      this.traceCongestion('recovery-enter', cwnd, ssthresh, C_ENTER_RTO);
+      this.rtoRecoveryTraced = true;
+    }
     this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
     this.rtt.backOff(); // RFC 6298 §5 (5.5)
     this.rttTimedEnd = undefined; // Karn's rule
@@ -2008,7 +2015,7 @@ export class Connection {
     this.episodeRtxTsVal = undefined;
     if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_RTO);
     this.tlpOut = false;
-    if (traced) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_RTO);
+    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_RTO);
     this.setRtoAt(now + this.rtt.rto, T_RTO_BACKOFF); // RFC 6298 §5 (5.6)
   }
 
@@ -2366,7 +2373,8 @@ export class Connection {
         ssthresh: cc.ssthresh,
         prevCwnd,
         prevSsthresh,
-        inRecovery: change === 'recovery-enter' || (change === 'window' && (this.inRecovery || this.afterRto)),
+        // (After a lost SYN, afterRto holds too, but there is no data to recover.)
+        inRecovery: change === 'recovery-enter' || (change === 'window' && (this.inRecovery || (this.afterRto && this.sndUna !== this.iss))),
         rule,
       },
       this,

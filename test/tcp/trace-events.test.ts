@@ -18,6 +18,7 @@ import {
   feed,
   newConnection,
   recvAll,
+  synSent,
   timeWait,
 } from './helpers.js';
 
@@ -333,8 +334,25 @@ test('nothing is reported, and nothing built, while onTrace is unset', () => {
   recvAll(c, 200);
   c.handleTimeout(500);
   recvAll(c, 500);
-  // Turned on later: changes from then on are reported against the current deadlines.
+  // Turned on later: changes from then on are reported against the current deadlines; the RTO
+  // recovery began unobserved, so its end is not reported either.
   const tr = traced(c);
   feed(c, 600, { flags: 'ACK', seq: PEER_ISS + 1, ack: ISS + 101 });
-  assert.deepEqual(shorts(tr.take()), ['retransmit cancel 1100', 'cc recovery-exit 1460→1460 2920→2920']);
+  assert.deepEqual(shorts(tr.take()), ['retransmit cancel 1100']);
+});
+
+test('a lost SYN: the timeout changes the window (reported), but no recovery episode; the SYN exchange then sets IW = 1 SMSS', () => {
+  const { c } = synSent({ config: { congestionControl: 'reno' } });
+  const tr = traced(c);
+  c.handleTimeout(1000);
+  recvAll(c, 1000);
+  // Before the SYN exchange SMSS is 536 (RFC 9293 §3.7.1 default); the controller was made with the path's 1460.
+  assert.deepEqual(shorts(tr.take()), ['retransmit fire 1000', 'cc window 14600→536 ∞→1072', 'retransmit set 3000']);
+  feed(c, 1100, { flags: 'SYN,ACK', seq: PEER_ISS, ack: ISS + 1, mss: 1460 });
+  recvAll(c, 1100);
+  const evs = tr.take();
+  assert.deepEqual(shorts(evs), ['cc window 536→1460 1072→∞', 'retransmit cancel 3000']);
+  assert.equal(evs[0]!.rule, 'RFC 5681 §3.1 — the SYN was retransmitted: the initial window is one segment');
+  feed(c, 1200, { flags: 'ACK', seq: PEER_ISS + 1, ack: ISS + 1 });
+  assert.deepEqual(shorts(tr.take()), [], 'no recovery-exit for the SYN');
 });
