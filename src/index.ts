@@ -9,7 +9,7 @@
 export * as wire from './wire/index.js';
 export { Connection, type ConnectionParams, type ConnectionStatus, type ConnectionStats } from './tcp/connection.js';
 export { DEFAULT_TCP_CONFIG, PLAIN_RFC9293, type TcpConfig } from './tcp/config.js';
-export type { ConnectionEvent } from './tcp/events.js';
+export type { ConnectionEvent, ConnectionTraceEvent } from './tcp/events.js';
 export { TcpCallError, type TcpErrorCode, type TcpCallErrorCode } from './tcp/errors.js';
 export type { TcpState } from './tcp/state.js';
 export { RenoSlowStart, initialWindow, type CongestionControl, type AckSample } from './tcp/congestion.js';
@@ -34,7 +34,7 @@ export { parseIp, type IpAddress } from './stack/address.js';
 export { PathMtuCache } from './stack/pmtu.js';
 export { StackError, type StackErrorCode } from './stack/errors.js';
 export { realRuntime, type Runtime, type RealRuntimeOptions } from './stack/runtime.js';
-export type { StackTraceEvent, TraceListener } from './stack/trace.js';
+export type { StackTraceEvent, TraceListener, TimerKind, TimerAction, CongestionChange, EngineDropReason } from './stack/trace.js';
 export * from './link/index.js';
 export * from './link/impair/index.js';
 export { CaptureLink, type CaptureHook, type CaptureDirection, type CaptureLinkOptions } from './link/capture.js';

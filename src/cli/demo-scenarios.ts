@@ -2,7 +2,7 @@ import { Simulation } from '../link/sim/simulation.js';
 import type { LinkEvent, SimLink } from '../link/sim/link.js';
 import { Stack } from '../stack/stack.js';
 import type { TcpHandle } from '../stack/tcp-handle.js';
-import type { StackTraceEvent } from '../stack/trace.js';
+import type { CongestionChange, StackTraceEvent, TimerAction, TimerKind } from '../stack/trace.js';
 import { parseIpv4Tcp, formatFlags, buildIpv4Tcp } from '../wire/packet.js';
 import { ipv4ToString, parseIpv4Address } from '../wire/ipv4.js';
 import { ACK, RST, SYN, type TcpSegment } from '../wire/types.js';
@@ -49,15 +49,58 @@ export type DemoEvent =
     }
   | { t: number; host: string; type: 'error'; code: string };
 
+/**
+ * What the TCP engines did besides segments and states, for `--trace` and `--json` (not drawn in
+ * diagrams): a timer set, re-armed, cancelled or fired; a congestion event (cwnd/ssthresh change,
+ * loss recovery entered or left); a segment the engine discarded. Each names its RFC rule.
+ */
+export type DemoDetail =
+  | {
+      t: number;
+      host: string;
+      type: 'timer';
+      timer: TimerKind;
+      action: TimerAction;
+      /** Deadline, virtual ms. */
+      at: number;
+      previous?: number;
+      rule: string;
+    }
+  | {
+      t: number;
+      host: string;
+      type: 'congestion';
+      change: CongestionChange;
+      algorithm: string;
+      cwnd: number;
+      /** Infinity before the first congestion event (null in JSON). */
+      ssthresh: number;
+      prevCwnd: number;
+      prevSsthresh: number;
+      inRecovery: boolean;
+      rule: string;
+    }
+  | { t: number; host: string; type: 'drop'; reason: string; detail: string; rule: string };
+
+/** A line of a demo's detailed trace: a {@link DemoEvent} or a {@link DemoDetail}. */
+export type TimelineEvent = DemoEvent | DemoDetail;
+
 /** What a scenario produces. */
 export interface DemoRun {
   scenario: string;
   title: string;
   events: DemoEvent[];
+  /**
+   * With {@link DemoOptions.details}: `events` and the engines' {@link DemoDetail}s together, in
+   * the order they happened.
+   */
+  timeline?: TimelineEvent[];
 }
 
 export interface DemoOptions {
   seed?: number;
+  /** Also record the engines' timer, congestion and drop events, in {@link DemoRun.timeline}. */
+  details?: boolean;
   /** Observe every packet on the demo's link (for captures); taps only observe, so the run is the same. */
   tap?: (ev: LinkEvent) => void;
 }
@@ -70,6 +113,8 @@ interface Setup {
   client: Stack;
   server: Stack;
   events: DemoEvent[];
+  /** events and engine details in order, when details are asked for. */
+  timeline: TimelineEvent[] | undefined;
   /** Record a segment the scenario forged and puts on the wire from the client's side of the link. */
   inject: (seg: TcpSegment, src: string, dst: string) => void;
   /**
@@ -84,6 +129,8 @@ interface Setup {
 interface SetupOptions {
   /** Most half-open connections per listener of the server's stack. */
   serverSynBacklog?: number;
+  /** Record engine details in a timeline. */
+  details?: boolean;
 }
 
 const CLIENT = 'client';
@@ -114,6 +161,11 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
   client.addInterface({ link: link.a, addresses: [`${CLIENT_ADDR}/24`] });
   server.addInterface({ link: link.b, addresses: [`${SERVER_ADDR}/24`] });
   const events: DemoEvent[] = [];
+  const timeline: TimelineEvent[] | undefined = options.details === true ? [] : undefined;
+  const push = (ev: DemoEvent): void => {
+    events.push(ev);
+    timeline?.push(ev);
+  };
   /** ISN of each sender, by "src:port>dst:port", learnt from its first SYN on that connection. */
   const isn = new Map<string, number>();
   const peer = (h: string): string => (h === CLIENT ? SERVER : CLIENT);
@@ -158,24 +210,63 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
     events.splice(index, 1);
     let at = index;
     let t = ev.t;
+    let send: DemoEvent | undefined;
     for (let i = index - 1; i >= 0; i--) {
       const e = events[i]!;
       if (e.type === 'send' && e.host === sender && e.seq === ev.seq && e.ack === ev.ack && e.flags === ev.flags && e.len === ev.len) {
         at = i + 1;
         t = e.t;
+        send = e;
         break;
       }
     }
     const { rule: _rule, ...fields } = ev;
     void _rule;
-    events.splice(at, 0, { ...fields, t, host: sender, type: 'lost', reason });
+    const lost: DemoEvent = { ...fields, t, host: sender, type: 'lost', reason };
+    events.splice(at, 0, lost);
+    if (timeline !== undefined) {
+      // The same move in the timeline: the 'recv' goes, the 'lost' follows its 'send'.
+      const i = timeline.indexOf(ev);
+      if (i >= 0) timeline.splice(i, 1);
+      const j = send !== undefined ? timeline.indexOf(send) : -1;
+      timeline.splice(j >= 0 ? j + 1 : Math.max(0, i), 0, lost);
+    }
   };
   /** The last 'recv' recorded, so that a drop by the same stack at the same instant can be tied to it. */
   let lastRecv: { index: number; host: string; t: number } | undefined;
   const record = (ev: StackTraceEvent): void => {
-    if (ev.type === 'state') {
+    if (ev.type === 'timer') {
+      timeline?.push({
+        t: ev.time,
+        host: ev.stack,
+        type: 'timer',
+        timer: ev.timer,
+        action: ev.action,
+        at: ev.at,
+        ...(ev.previous !== undefined ? { previous: ev.previous } : {}),
+        rule: ev.rule,
+      });
+    } else if (ev.type === 'congestion') {
+      timeline?.push({
+        t: ev.time,
+        host: ev.stack,
+        type: 'congestion',
+        change: ev.change,
+        algorithm: ev.algorithm,
+        cwnd: ev.cwnd,
+        ssthresh: ev.ssthresh,
+        prevCwnd: ev.prevCwnd,
+        prevSsthresh: ev.prevSsthresh,
+        inRecovery: ev.inRecovery,
+        rule: ev.rule,
+      });
+    } else if (ev.type === 'drop' && ev.rule !== undefined) {
+      // A segment the engine discarded after taking it in (outside the window, challenge ACK, …): it
+      // reached the TCP, so the diagram keeps its arrow; the trace says why it was discarded.
+      timeline?.push({ t: ev.time, host: ev.stack, type: 'drop', reason: ev.reason, detail: ev.detail, rule: ev.rule });
+    } else if (ev.type === 'state') {
       const spoofed = ev.remote !== '*' && !isDemoAddress(ev.remote.slice(0, ev.remote.lastIndexOf(':'))) ? ev.remote : undefined;
-      events.push({
+      push({
         t: ev.time,
         host: ev.stack,
         type: 'state',
@@ -185,7 +276,7 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
         ...(spoofed !== undefined ? { spoofed } : {}),
       });
     } else if (ev.type === 'send' || ev.type === 'recv') {
-      events.push(segmentEvent(ev.time, ev.stack, ev.type, ev.segment, ev.src, ev.dst, ev.rule));
+      push(segmentEvent(ev.time, ev.stack, ev.type, ev.segment, ev.src, ev.dst, ev.rule));
       if (ev.type === 'recv') lastRecv = { index: events.length - 1, host: ev.stack, t: ev.time };
     } else if (ev.type === 'drop') {
       // A segment the stack took in (traced 'recv') and then discarded, e.g. with a full SYN queue.
@@ -208,7 +299,7 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
         const host = ev.from === 'a' ? CLIENT : SERVER;
         const reason = reasons.get(ev.id);
         const lost = segmentEvent(ev.time, host, 'lost', tcp, ipv4ToString(ip.src), ipv4ToString(ip.dst));
-        events.push(reason !== undefined ? { ...lost, reason } : lost);
+        push(reason !== undefined ? { ...lost, reason } : lost);
       }
     } else if (ev.kind === 'deliver') {
       // Delivered to a host that does not own the destination address (a reply to a spoofed source):
@@ -220,7 +311,7 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
       if (dst === addressOf[to]) return;
       const { ip, tcp } = p.value;
       const receiver = ev.from === 'a' ? SERVER : CLIENT;
-      events.push(segmentEvent(ev.time, receiver, 'recv', tcp, ipv4ToString(ip.src), dst));
+      push(segmentEvent(ev.time, receiver, 'recv', tcp, ipv4ToString(ip.src), dst));
       lastRecv = undefined;
       markDropped(events.length - 1, `no host at ${dst}: a spoofed source never answers`);
     }
@@ -236,10 +327,10 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
   const inject = (seg: TcpSegment, src: string, dst: string): void => {
     const srcAddr = parseIpv4Address(src)!;
     const dstAddr = parseIpv4Address(dst)!;
-    events.push({ ...segmentEvent(sim.now, CLIENT, 'send', seg, src, dst), forged: true });
+    push({ ...segmentEvent(sim.now, CLIENT, 'send', seg, src, dst), forged: true });
     link.a.send(buildIpv4Tcp(srcAddr, dstAddr, seg));
   };
-  return { sim, link, client, server, events, inject, markDropped, dropWhere };
+  return { sim, link, client, server, events, timeline, inject, markDropped, dropWhere };
 }
 
 /** Run the simulation until `pred` holds or nothing is left to happen. */
@@ -260,7 +351,11 @@ function serve(s: Setup, port: number, onAccept: (h: TcpHandle) => void): void {
 
 function recordErrors(s: Setup, host: string, h: TcpHandle): void {
   h.setEventListener((ev) => {
-    if (ev.type === 'error') s.events.push({ t: s.sim.now, host, type: 'error', code: ev.code });
+    if (ev.type === 'error') {
+      const e: DemoEvent = { t: s.sim.now, host, type: 'error', code: ev.code };
+      s.events.push(e);
+      s.timeline?.push(e);
+    }
   });
 }
 
@@ -354,7 +449,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'lost-syn': {
-    title: 'Lost SYN: resent after the initial RTO of 1 s, same sequence number (RFC 6298 §2.1, §5)',
+    title: 'Lost SYN: resent after the initial RTO of 1 s, same sequence number (RFC 6298 §2, §5)',
     run(s) {
       let dropped = false;
       s.link.setDropFilter((packet, from) => {
@@ -555,8 +650,8 @@ export const SCENARIOS: Record<string, Scenario> = {
 export function runDemo(name: string, options: DemoOptions = {}): DemoRun {
   const scenario = SCENARIOS[name];
   if (scenario === undefined) throw new Error(`unknown scenario ${name}; try one of: ${Object.keys(SCENARIOS).join(', ')}`);
-  const s = setup(options.seed ?? 1, scenario.setup);
+  const s = setup(options.seed ?? 1, { ...scenario.setup, ...(options.details === true ? { details: true } : {}) });
   if (options.tap !== undefined) s.sim.tap(options.tap);
   scenario.run(s);
-  return { scenario: name, title: scenario.title, events: s.events };
+  return { scenario: name, title: scenario.title, events: s.events, ...(s.timeline !== undefined ? { timeline: s.timeline } : {}) };
 }

@@ -11,15 +11,18 @@ import { GET_USAGE, getCommand } from './get.js';
 const USAGE = `usage: synack <command> [options]
 
 commands:
-  demo <scenario> [--seed N] [--trace | --json] [--explain] [--ascii] [--absolute]
-                  [--svg FILE] [--pcap FILE]
+  demo <scenario> [--seed N] [--trace | --json] [--verbose] [--explain] [--ascii]
+                  [--absolute] [--svg FILE] [--pcap FILE]
       Run a scenario on the simulated network and draw it as a sequence diagram
       (time on the left, client and server lifelines, arrows sloping with latency,
       states at every transition, lost segments ending in ✕).
       scenarios: ${Object.keys(SCENARIOS).join(', ')}
       --seed N      simulation seed (1): other ISNs (and impairments)
-      --trace       one line per event instead of the diagram
-      --json        one JSON object per event
+      --trace       one line per event instead of the diagram: segments, states,
+                    timers that fired, congestion events (cwnd/ssthresh, recovery),
+                    segments the TCP discarded
+      --json        one JSON object per event (the same events as --trace)
+      --verbose     with --trace or --json: also every timer set, re-armed, cancelled
       --explain     follow each arrow/state (or trace line) with its RFC rule
       --ascii       plain ASCII instead of box drawing
       --absolute    absolute seq/ack in the diagram (default: relative to each ISN)
@@ -54,7 +57,7 @@ function parseArgs(argv: string[]): Parsed {
 }
 
 const VALUE_FLAGS = new Set(['seed', 'svg', 'pcap']);
-const DEMO_FLAGS = ['seed', 'json', 'explain', 'trace', 'ascii', 'absolute', 'svg', 'pcap'];
+const DEMO_FLAGS = ['seed', 'json', 'explain', 'trace', 'verbose', 'ascii', 'absolute', 'svg', 'pcap'];
 
 function fail(message: string): never {
   process.stderr.write(`synack: ${message}\n`);
@@ -78,14 +81,17 @@ function demo(args: Parsed): void {
   const pcapFile = file('pcap');
   const has = (f: string): boolean => args.flags.has(f);
   if (has('json') && has('trace')) fail('--json and --trace are exclusive');
-  // The packets are observed only when asked for (see src/trace/demo-pcap.ts).
-  const { run, packets } = pcapFile !== undefined ? runDemoWithPackets(name, { seed }) : { run: runDemo(name, { seed }), packets: [] };
+  if (has('verbose') && !has('json') && !has('trace')) fail('--verbose goes with --trace or --json');
+  // The packets are observed only when asked for (see src/trace/demo-pcap.ts); the engines' timer,
+  // congestion and drop events only for the line traces (the diagram does not draw them).
+  const details = has('json') || has('trace');
+  const { run, packets } = pcapFile !== undefined ? runDemoWithPackets(name, { seed, details }) : { run: runDemo(name, { seed, details }), packets: [] };
   const absolute = has('absolute');
   if (svgFile !== undefined) writeOut(svgFile, () => fs.writeFileSync(svgFile, diagramSvg(run, { absolute })), 'SVG diagram');
   if (pcapFile !== undefined) writeOut(pcapFile, () => writeDemoPcap(pcapFile, packets), `${packets.length} packets`);
   let out: string;
-  if (has('json')) out = demoJsonLines(run);
-  else if (has('trace')) out = formatDemo(run, { explain: has('explain') });
+  if (has('json')) out = demoJsonLines(run, { verbose: has('verbose') });
+  else if (has('trace')) out = formatDemo(run, { explain: has('explain'), verbose: has('verbose') });
   else out = formatDiagram(run, { absolute, explain: has('explain') });
   if (has('ascii')) out = asciify(out);
   process.stdout.write(out + '\n');

@@ -1,7 +1,7 @@
 import type { LinkPort, LinkReceiveInfo } from '../link/types.js';
 import { resolveConfig, type TcpConfig } from '../tcp/config.js';
 import { Connection } from '../tcp/connection.js';
-import type { ConnectionEvent } from '../tcp/events.js';
+import type { ConnectionEvent, ConnectionTraceEvent } from '../tcp/events.js';
 import { RULE_RESET_CLOSED, resetForClosed } from '../tcp/reset.js';
 import { ipv4PseudoHeaderSum } from '../wire/checksum.js';
 import { IPV4_HEADER_LENGTH, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
@@ -10,6 +10,7 @@ import { buildIpv4Tcp } from '../wire/packet.js';
 import { parseTcp } from '../wire/tcp.js';
 import { buildIpv4TcpHeaders, buildIpv6TcpHeaders } from '../wire/tso.js';
 import { ACK, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, RST, SYN, type TcpSegment } from '../wire/types.js';
+import { formatFlags } from '../wire/packet.js';
 import { ipv4, ipv6, ipHeaderLength, type IpAddress } from './address.js';
 import { StackError } from './errors.js';
 import { IcmpInput, type IcmpHost } from './icmp-input.js';
@@ -19,7 +20,7 @@ import type { Runtime } from './runtime.js';
 import { TcpHandle, TcpListener } from './tcp-handle.js';
 import { TimerQueue } from './timer-queue.js';
 import type { StackTraceEvent, TraceListener } from './trace.js';
-import { channelsActive, publishTraceEvent } from '../trace/channels.js';
+import { channelActive, channelsActive, engineChannelsActive, publishTraceEvent } from '../trace/channels.js';
 import { UdpLayer, type UdpHost } from './udp.js';
 import { buildIpv4Udp, buildIpv6Udp, parseUdp } from '../wire/udp.js';
 
@@ -145,6 +146,7 @@ export class Stack {
     const span = this.ephemeral[1] - this.ephemeral[0] + 1;
     this.nextEphemeral = this.ephemeral[0] + (((r[0]! << 8) | r[1]!) % span);
     this.timers = new TimerQueue(this.runtime, (h, now) => {
+      this.armTrace(h.connection);
       h.connection.handleTimeout(now);
       this.service(h);
     });
@@ -277,6 +279,7 @@ export class Stack {
     const handle = new TcpHandle(this, conn, key, local, remote, undefined);
     this.connectionsByTuple.set(key, handle);
     this.observe(conn, false);
+    this.armTrace(conn);
     conn.open(this.runtime.now(), 'active');
     this.service(handle);
     return handle;
@@ -304,9 +307,12 @@ export class Stack {
   }
 
   /**
-   * Subscribe to this stack's trace events (segments, drops, state changes). They are also published
-   * on the `synack:segment`, `synack:state` and `synack:drop` diagnostics channels (see
-   * src/trace/channels.ts). Costs nothing while nobody listens.
+   * Subscribe to this stack's trace events (see {@link StackTraceEvent}): segments sent and received,
+   * drops (the stack's, and segments its connections discarded), state changes, timers set,
+   * re-armed, cancelled and fired, congestion events. They are also published on the
+   * `synack:segment`, `synack:state`, `synack:drop`, `synack:timer` and `synack:congestion`
+   * diagnostics channels (see src/trace/channels.ts). Returns the unsubscribe function. Costs
+   * nothing while nobody listens: connections get their tracer only while someone does.
    */
   addTraceListener(fn: TraceListener): () => void {
     this.tracers.push(fn);
@@ -418,6 +424,7 @@ export class Stack {
         // SYN,ACK retransmitted later.
         return this.drop('accept-queue-full', `${bracket(dst.text)}:${seg.dstPort}`);
       }
+      this.armTrace(handle.connection);
       handle.connection.handleSegment(seg, now, { address: src.text });
       this.service(handle);
       return;
@@ -467,6 +474,7 @@ export class Stack {
       config: { ...this.tcpConfig, ...listener.tcpOverrides },
     });
     this.observe(conn, true);
+    this.armTrace(conn);
     conn.open(now, 'passive');
     conn.handleSegment(seg, now, { address: src.text });
     if (conn.state !== 'SYN-RECEIVED') {
@@ -477,7 +485,8 @@ export class Stack {
         if (out.flags & RST) this.counters.resetsSent++;
         this.sendRaw(dst, src, out, conn.lastTransmitRule);
       }
-      if (!(seg.flags & ACK)) this.drop('listen-no-syn', `${bracket(src.text)}:${seg.srcPort}`);
+      // Counted here; traced by the engine, with its rule (RFC 9293 §3.10.7.2).
+      if (!(seg.flags & ACK)) this.countDrop('listen-no-syn');
       return;
     }
     const key = tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort);
@@ -512,6 +521,7 @@ export class Stack {
   private serviceOne(handle: TcpHandle): void {
     const conn = handle.connection;
     const now = this.runtime.now();
+    this.armTrace(conn);
     let seg: TcpSegment | undefined;
     while ((seg = conn.pollTransmit(now)) !== undefined) this.transmit(handle, seg, conn.lastTransmitRule);
     let ev: ConnectionEvent | undefined;
@@ -649,14 +659,80 @@ export class Stack {
   }
 
   private drop(reason: string, detail: string): void {
-    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
+    this.countDrop(reason);
     if (this.tracing) this.trace({ type: 'drop', time: this.runtime.now(), stack: this.name, reason, detail });
+  }
+
+  private countDrop(reason: string): void {
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
 
   /** Whether anyone listens: trace listeners of this stack, or subscribers of the synack:* channels. */
   private get tracing(): boolean {
     return this.tracers.length > 0 || channelsActive();
   }
+
+  /**
+   * Before handing a connection an input, a user call or a timer: give it the engine tracer only
+   * while someone listens to what the engine reports (this stack's trace listeners, or subscribers
+   * of synack:drop, synack:timer or synack:congestion), so the engine's trace points (each one
+   * `onTrace !== undefined` check) build nothing otherwise. Subscriptions can come and go at any
+   * time, hence at every entry.
+   * @internal
+   */
+  armTrace(conn: Connection): void {
+    conn.onTrace = this.tracers.length > 0 || engineChannelsActive() ? this.engineTracer : undefined;
+  }
+
+  /** The engine's timer, congestion and drop events, with the stack's time, name and the 4-tuple. */
+  private readonly engineTracer = (ev: ConnectionTraceEvent, conn: Connection): void => {
+    // Someone may listen on synack:drop only: then the timer events are not built further.
+    if (this.tracers.length === 0 && !channelActive(ev.type)) return;
+    const time = this.runtime.now();
+    const local = `${bracket(conn.localAddress)}:${conn.localPort}`;
+    const remote = `${conn.remoteAddress ? bracket(conn.remoteAddress) : '*'}:${conn.remotePort || '*'}`;
+    switch (ev.type) {
+      case 'timer': {
+        const out: StackTraceEvent = { type: 'timer', time, stack: this.name, local, remote, timer: ev.timer, action: ev.action, at: ev.at, rule: ev.rule };
+        if (ev.previous !== undefined) out.previous = ev.previous;
+        this.trace(out);
+        return;
+      }
+      case 'congestion':
+        this.trace({
+          type: 'congestion',
+          time,
+          stack: this.name,
+          local,
+          remote,
+          change: ev.change,
+          algorithm: ev.algorithm,
+          cwnd: ev.cwnd,
+          ssthresh: ev.ssthresh,
+          prevCwnd: ev.prevCwnd,
+          prevSsthresh: ev.prevSsthresh,
+          inRecovery: ev.inRecovery,
+          rule: ev.rule,
+        });
+        return;
+      case 'drop': {
+        const seg = ev.segment;
+        // A TCB without a peer yet (LISTEN) names the sender from the segment.
+        const from = conn.remoteAddress ? remote : `*:${seg.srcPort}`;
+        this.trace({
+          type: 'drop',
+          time,
+          stack: this.name,
+          reason: ev.reason,
+          detail: `${formatFlags(seg.flags)} seq=${seg.seq} ack=${seg.ack} len=${seg.payload.length} from ${from}`,
+          local,
+          remote: from,
+          rule: ev.rule,
+        });
+        return;
+      }
+    }
+  };
 
   private trace(ev: StackTraceEvent): void {
     for (const t of this.tracers) t(ev);
@@ -673,7 +749,11 @@ export class Stack {
       pathMtu: this.pathMtu,
       routeMtu: (dst) => this.routes.lookup(dst)?.iface.mtu,
       sourceFor: (dst) => this.routes.lookup(dst)?.iface.primaryAddress(dst.family),
-      connection: (local, localPort, remote, remotePort) => this.connectionsByTuple.get(tupleKey(local, localPort, remote, remotePort)),
+      connection: (local, localPort, remote, remotePort) => {
+        const h = this.connectionsByTuple.get(tupleKey(local, localPort, remote, remotePort));
+        if (h !== undefined) this.armTrace(h.connection);
+        return h;
+      },
       service: (h) => this.service(h),
       now: () => this.runtime.now(),
       udp: this.udp,

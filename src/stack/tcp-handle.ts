@@ -73,6 +73,7 @@ export class TcpHandle {
 
   /** SEND: queue bytes; returns how many were accepted (see {@link Connection.send}). */
   send(data: Uint8Array): number {
+    this.stack.armTrace(this.connection);
     const n = this.connection.send(data, this.stack.runtime.now());
     this.stack.service(this);
     return n;
@@ -80,6 +81,7 @@ export class TcpHandle {
 
   /** RECEIVE: take buffered bytes (possibly opening the window, which may send an update). */
   receive(max?: number): Uint8Array {
+    this.stack.armTrace(this.connection);
     const data = this.connection.receive(max);
     if (data.length > 0) this.stack.service(this);
     return data;
@@ -87,6 +89,7 @@ export class TcpHandle {
 
   /** CLOSE: send FIN after the queued data. */
   close(): void {
+    this.stack.armTrace(this.connection);
     this.connection.close(this.stack.runtime.now());
     this.stack.service(this);
   }
@@ -94,6 +97,7 @@ export class TcpHandle {
   /** ABORT: send RST (in the states where the RFC sends one) and delete the TCB. */
   abort(): void {
     if (this.connection.state === 'CLOSED') return;
+    this.stack.armTrace(this.connection);
     this.connection.abort(this.stack.runtime.now());
     this.stack.service(this);
   }

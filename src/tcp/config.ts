@@ -8,11 +8,11 @@ export interface TcpConfig {
   receiveBufferSize: number;
   /** Maximum segment lifetime; TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2). Linux: 60 s TIME-WAIT. */
   msl: number;
-  /** RFC 6298 §2.1: initial RTO 1 s. */
+  /** RFC 6298 §2 (2.1): initial RTO 1 s. */
   initialRto: number;
-  /** RFC 6298 §2.4 allows a lower bound below 1 s; Linux uses 200 ms. */
+  /** RFC 6298 §2 (2.4) allows a lower bound below 1 s; Linux uses 200 ms. */
   minRto: number;
-  /** RFC 6298 §2.5: an upper bound of at least 60 s. Linux: 120 s. */
+  /** RFC 6298 §2 (2.5): an upper bound of at least 60 s. Linux: 120 s. */
   maxRto: number;
   /** Retransmissions of a SYN before giving up with ETIMEDOUT (Linux tcp_syn_retries = 6). */
   synRetries: number;

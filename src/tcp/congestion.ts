@@ -35,6 +35,13 @@ export interface CongestionControl {
   readonly cwnd: number;
   /** Slow-start threshold in bytes (Infinity until the first congestion event). */
   readonly ssthresh: number;
+  /**
+   * The RFC rule (RFC, section, short phrase) behind the controller's latest change of cwnd or
+   * ssthresh other than growth within a phase: set where the change is made, read by the engine's
+   * congestion trace events. A constant string, so keeping it costs nothing while nobody traces.
+   * Optional for custom controllers (the engine then names the call that caused the change).
+   */
+  readonly rule?: string;
   /** New data was acknowledged. */
   onAck(sample: AckSample): void;
   /**
@@ -52,6 +59,26 @@ export interface CongestionControl {
   onIdleRestart(now: number, idle: number, rto: number, mss: number): void;
 }
 
+// Rules of the RFC 5681 responses, shared by the Reno-style controllers (traced with each change).
+/** cwnd starts at IW. */
+export const RULE_IW = 'RFC 5681 §3.1 — initial window: cwnd = IW (RFC 6928 §2: min(10·SMSS, max(2·SMSS, 14600)))';
+/** Slow start reached ssthresh. */
+export const RULE_SS_END = 'RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, congestion avoidance (+1 SMSS per RTT)';
+/** The start of a fast-recovery episode. */
+export const RULE_LOSS = 'RFC 5681 §3.2 — loss detected: ssthresh = max(FlightSize/2, 2·SMSS), cwnd = ssthresh (RFC 6675 §5 step 4.2)';
+/** The first retransmission timeout of a segment. */
+export const RULE_RTO = 'RFC 5681 §3.1 — retransmission timeout: ssthresh = max(FlightSize/2, 2·SMSS) (eq. 4), cwnd = LW = 1 SMSS';
+/** A backed-off timeout, or one within a fast-recovery episode: ssthresh stays. */
+export const RULE_RTO_AGAIN = 'RFC 5681 §3.1 — timeout again for the same data: ssthresh kept, cwnd = LW = 1 SMSS';
+/** RFC 6582 §3.2 step 3, option (1). */
+export const RULE_RECOVERY_END_FLIGHT = 'RFC 6582 §3.2 — full ACK ends fast recovery: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) (step 3, option 1)';
+/** RFC 6582 §3.2 step 3, option (2). */
+export const RULE_RECOVERY_END_SSTHRESH = 'RFC 6582 §3.2 — full ACK ends fast recovery: cwnd = ssthresh (step 3, option 2)';
+/** Restart after idle. */
+export const RULE_IDLE_RESTART = 'RFC 5681 §4.1 — idle for longer than the RTO: cwnd = RW = min(IW, cwnd)';
+/** Undo of a reduction found spurious (timestamps or D-SACK). */
+export const RULE_UNDO_RENO = 'RFC 9438 §4.9 (applied to Reno) / RFC 3522 — the congestion event was spurious: cwnd and ssthresh restored';
+
 /** RFC 6928 §2: IW = min(N·MSS, max(2·MSS, 14600)) for N = 10; the same formula for other N. */
 export function initialWindow(mss: number, segments: number): number {
   return Math.min(segments * mss, Math.max(2 * mss, 14600));
@@ -65,6 +92,7 @@ export class RenoSlowStart implements CongestionControl {
   readonly name = 'reno';
   cwnd: number;
   ssthresh = Infinity;
+  rule: string = RULE_IW;
   private caAcked = 0;
 
   constructor(mss: number, initialWindowSegments: number) {
@@ -76,6 +104,7 @@ export class RenoSlowStart implements CongestionControl {
     if (this.cwnd < this.ssthresh) {
       // RFC 5681 §3.1: slow start, cwnd += min(N, SMSS).
       this.cwnd += Math.min(s.acked, s.mss);
+      if (this.cwnd >= this.ssthresh) this.rule = RULE_SS_END;
     } else {
       // RFC 5681 §3.1: congestion avoidance, about one SMSS per RTT (byte counting).
       this.caAcked += s.acked;
@@ -91,6 +120,7 @@ export class RenoSlowStart implements CongestionControl {
     this.ssthresh = Math.max(Math.floor(inFlight / 2), 2 * mss);
     this.cwnd = this.ssthresh;
     this.caAcked = 0;
+    this.rule = RULE_LOSS;
   }
 
   onRetransmitTimeout(_now: number, inFlight: number, mss: number): void {
@@ -98,16 +128,21 @@ export class RenoSlowStart implements CongestionControl {
     this.ssthresh = Math.max(Math.floor(inFlight / 2), 2 * mss);
     this.cwnd = mss;
     this.caAcked = 0;
+    this.rule = RULE_RTO;
   }
 
   onRecoveryEnd(): void {
     this.cwnd = this.ssthresh;
+    this.rule = RULE_RECOVERY_END_SSTHRESH;
   }
 
   onSpuriousCongestionEvent(): void {}
 
   onIdleRestart(_now: number, idle: number, rto: number, mss: number): void {
     // RFC 5681 §4.1: RW = min(IW, cwnd) after an idle period longer than the RTO.
-    if (idle > rto) this.cwnd = Math.min(this.cwnd, initialWindow(mss, 10));
+    if (idle > rto) {
+      this.cwnd = Math.min(this.cwnd, initialWindow(mss, 10));
+      this.rule = RULE_IDLE_RESTART;
+    }
   }
 }

@@ -6,7 +6,7 @@ import { createCongestionControl } from './cc/index.js';
 import { RackState } from './rack.js';
 import { Scoreboard, type SentSegment } from './scoreboard.js';
 import { TcpCallError, type TcpErrorCode } from './errors.js';
-import type { ConnectionEvent } from './events.js';
+import type { CongestionChange, ConnectionEvent, ConnectionTraceEvent, EngineDropReason, TimerKind } from './events.js';
 import { rfc6528Isn, type FourTuple } from './isn.js';
 import { Reassembler } from './reassembler.js';
 import { ReceiveBuffer } from './receive-buffer.js';
@@ -141,6 +141,93 @@ const TLP_MIN_PTO = 10;
  * leaves 28; 1280 for IPv6, RFC 8200) are the IP layer's to enforce.
  */
 const MIN_PATH_MSS = 48;
+
+// Rules of the timers: each names the RFC step that sets, moves, stops or runs a timer, and is used
+// right where the engine does so (for trace events; constants, so nothing is built while untraced).
+const T_RTO_START = 'RFC 6298 §5 (5.1) — data sent and the timer not running: start it, RTO from now';
+const T_RTO_RESTART = 'RFC 6298 §5 (5.3) — an ACK acknowledged new data: restart the timer, RTO from now';
+const T_RTO_STOP = 'RFC 6298 §5 (5.2) — all outstanding data acknowledged: turn off the retransmission timer';
+const T_RTO_FIRE = 'RFC 6298 §5 (5.4) — the retransmission timer expired: retransmit the earliest unacknowledged segment';
+const T_RTO_BACKOFF = 'RFC 6298 §5 (5.5, 5.6) — after a timeout: RTO doubled, timer restarted';
+const T_RTO_AFTER_TLP = 'RFC 8985 §7.3 — a loss probe is sent: re-arm the RTO timer, not the PTO';
+const T_TW_START = 'RFC 9293 §3.10.7.4 — entering TIME-WAIT: start the time-wait timer (2 MSL)';
+const T_TW_RESTART = 'RFC 9293 §3.10.7.4 — TIME-WAIT: the FIN came again, restart the 2 MSL timeout';
+const T_TW_FIRE = 'RFC 9293 §3.10.8 — TIME-WAIT timeout (2×MSL): delete TCB, CLOSED';
+const T_OTHERS_OFF = 'RFC 9293 §3.10.7.4 — entering TIME-WAIT: turn off the other timers';
+const T_CLOSED = 'RFC 9293 §3.3.2 — CLOSED: the TCB is deleted, and its timers with it';
+const T_FLUSH = 'RFC 9293 §3.10.7.4 — connection reset or aborted: queues flushed, their timers stopped';
+const T_TO_LISTEN = 'RFC 9293 §3.10.7.4 — SYN-RECEIVED → LISTEN: the retransmission queue is flushed';
+const T_PERSIST_START = 'RFC 9293 §3.8.6.1 — zero window with data to send: start the persist timer (RFC 1122 §4.2.2.17)';
+const T_PERSIST_FIRE = 'RFC 9293 §3.8.6.1 — persist timer expired: send a zero-window probe';
+const T_PERSIST_BACKOFF = 'RFC 1122 §4.2.2.17 — window still closed: probe again, interval doubled';
+const T_PERSIST_OPEN = 'RFC 9293 §3.8.6.1 — the window opened: stop probing';
+const T_PERSIST_RTO = 'RFC 9293 §3.8.6.1 — data in flight: the retransmission timer runs instead of the persist timer';
+const T_DELACK_START = 'RFC 1122 §4.2.3.2 — in-order text: delay the ACK (less than 0.5 s; every second full segment at once)';
+const T_DELACK_SENT = 'RFC 1122 §4.2.3.2 — an ACK went out (piggybacked or immediate): nothing left to delay';
+const T_DELACK_FIRE = 'RFC 1122 §4.2.3.2 / RFC 5681 §4.2 — delayed-ACK timer expired: acknowledge';
+const T_RACK_ARM = 'RFC 8985 §6.2 — segments wait out the reordering window: arm the RACK reorder timer';
+const T_RACK_NONE = 'RFC 8985 §6.2 — no segment waits for the reordering window';
+const T_RACK_FIRE = 'RFC 8985 §6.2 — the reorder timer expired: segments sent a reordering window before the latest delivered are lost';
+const T_TLP_ARM = 'RFC 8985 §7.2 — data in flight, not in recovery: arm the probe timeout PTO ≈ 2·SRTT';
+const T_TLP_NONE = 'RFC 8985 §7.2 — no probe timeout in recovery, after an RTO, with a probe out or once segments are SACKed';
+const T_TLP_SACKED = 'RFC 8985 §7.2 — segments were SACKed: no probe timeout (RACK covers the tail)';
+const T_TLP_RECOVERY = 'RFC 8985 §7.2 — loss recovery started: no probe timeout';
+const T_TLP_IDLE = 'RFC 8985 §7.2 — nothing outstanding: no probe timeout';
+const T_TLP_RTO = 'RFC 8985 §7.2 — the retransmission timer expired: no probe timeout in RTO recovery';
+const T_TLP_FIRE = 'RFC 8985 §7.3 — probe timeout expired: send a tail loss probe';
+const T_KEEPALIVE_SET = 'RFC 9293 §3.8.4 — idle connection with keep-alive on: probe after the idle time (RFC 1122 §4.2.3.6)';
+const T_KEEPALIVE_MOVE = 'RFC 9293 §3.8.4 — a segment arrived or a probe went out: keep-alive deadline moved';
+const T_KEEPALIVE_OFF = 'RFC 9293 §3.8.4 — data outstanding, keep-alive off, or not synchronized: no keep-alive';
+const T_KEEPALIVE_FIRE = 'RFC 9293 §3.8.4 — keep-alive timer expired: send a probe (RFC 1122 §4.2.3.6)';
+const T_KEEPALIVE_ABORT = 'RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 — keep-alive probes unanswered: abort';
+const T_USER_SET = 'RFC 9293 §3.10.8 — USER TIMEOUT: data sent and unacknowledged, abort if it stays so (RFC 5482)';
+const T_USER_MOVE = 'RFC 9293 §3.10.8 — USER TIMEOUT: an ACK of new data, the deadline moves';
+const T_USER_OFF = 'RFC 9293 §3.10.8 — USER TIMEOUT: nothing unacknowledged (or the timeout is off)';
+const T_USER_FIRE = 'RFC 9293 §3.10.8 USER TIMEOUT / RFC 5482 — data unacknowledged for the user timeout: abort';
+
+// Rules of recovery and of the engine's own window decisions (the controllers name theirs).
+const C_ENTER_SACK = 'RFC 6675 §5 — SACK: a segment deemed lost (IsLost, DupThresh = 3): fast retransmit (RFC 5681 §3.2), enter loss recovery, RecoveryPoint = HighData';
+const C_ENTER_RACK = 'RFC 8985 §6.2 — RACK: a segment sent a reordering window before one delivered later is lost: enter loss recovery (RFC 6675 §5)';
+const C_ENTER_DUPACK = 'RFC 5681 §3.2 — third duplicate ACK: fast retransmit, enter fast recovery (RFC 6582 §3.2: recover = SND.NXT)';
+const C_ENTER_RTO = 'RFC 6675 §5.1 / RFC 6298 §5 (5.4) — retransmission timeout: every segment not SACKed deemed lost, resend from SND.UNA';
+const C_EXIT = 'RFC 6582 §3.2 / RFC 6675 §5 — the cumulative ACK covers RecoveryPoint: fast recovery ends';
+const C_EXIT_RTO = 'RFC 6582 §3.2 / RFC 6675 §5.1 — the ACK covers what was outstanding at the timeout: RTO recovery ends';
+const C_EXIT_SPURIOUS = 'RFC 9438 §4.9 / RFC 3522 — the ACK echoes a timestamp older than the retransmission: the original arrived, recovery ends';
+const C_TLP_LOSS = 'RFC 8985 §7.4 — the tail loss probe repaired a loss (no D-SACK): congestion response as for fast recovery (RFC 5681 §3.2)';
+const C_IW = 'RFC 5681 §3.1 — SMSS fixed by the SYN exchange: cwnd = IW (RFC 6928 §2)';
+const C_IW_ONE = 'RFC 5681 §3.1 — the SYN was retransmitted: the initial window is one segment';
+const C_CC_GROWTH = 'RFC 5681 §3.1 — slow start and congestion avoidance';
+const C_CC_LOSS = 'RFC 5681 §3.2 — loss detected: cwnd and ssthresh reduced';
+const C_CC_RTO = 'RFC 5681 §3.1 — retransmission timeout: cwnd = 1 SMSS';
+const C_CC_OTHER = 'RFC 5681 §3 — congestion window changed by the controller';
+const RULE_SYN_RTX = 'RFC 6298 §5 (5.4) — retransmission timeout: resend SYN';
+const RULE_SYNACK_RTX = 'RFC 6298 §5 (5.4) — retransmission timeout: resend SYN,ACK';
+/** Used for the resend and for the (non-)change of cwnd: a lowered path MTU is not congestion. */
+const RULE_PMTU = 'RFC 1191 §6.4 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd and ssthresh unchanged';
+/** The same over IPv6, where RFC 8200 §5 calls for Path MTU Discovery (RFC 8201). */
+const RULE_PMTU6 = 'RFC 8200 §5 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd and ssthresh unchanged';
+
+// Rules of the segments the engine discards (RFC 9293 §3.10.7), each used for the drop event and,
+// where the RFC answers the segment, for the answer.
+const D_CLOSED = 'RFC 9293 §3.10.7.1 — CLOSED: the segment is discarded';
+const D_LISTEN_RST = 'RFC 9293 §3.10.7.2 — LISTEN: an incoming RST is ignored';
+const D_LISTEN_ACK = 'RFC 9293 §3.10.7.2 — LISTEN: ACK is bad → <SEQ=SEG.ACK><CTL=RST>';
+const D_LISTEN_OTHER = 'RFC 9293 §3.10.7.2 — LISTEN: neither SYN nor RST: drop the segment';
+const D_SYNSENT_BAD_ACK = 'RFC 9293 §3.10.7.3 — SYN-SENT: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>';
+const D_SYNSENT_RST = 'RFC 9293 §3.10.7.3 — SYN-SENT: RST without an acceptable ACK: drop (RFC 5961 §3.2)';
+const D_SYNSENT_OTHER = 'RFC 9293 §3.10.7.3 — SYN-SENT: neither SYN nor RST: drop the segment';
+const D_NO_TS = 'RFC 7323 §3.2 — timestamps negotiated, a non-RST segment without TSopt: silently dropped';
+const D_PAWS = 'RFC 7323 §5.3 R1 — PAWS: SEG.TSval < TS.Recent → not acceptable, send ACK, drop';
+const D_UNACCEPTABLE = 'RFC 9293 §3.10.7.4 — unacceptable segment → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, drop';
+const D_RST_OUTSIDE = 'RFC 9293 §3.10.7.4 — RST not in the receive window: silently dropped (RFC 5961 §3.2)';
+const D_ZERO_WINDOW = 'RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed';
+const D_RST_CHALLENGE = 'RFC 5961 §3.2 — RST in window but not at RCV.NXT → challenge ACK';
+const D_SYN_CHALLENGE = 'RFC 5961 §4.2 — SYN in a synchronized state → challenge ACK';
+const D_NO_ACK = 'RFC 9293 §3.10.7.4 — fifth check: the ACK bit is off, drop the segment';
+const D_SYNRCVD_BAD_ACK = 'RFC 9293 §3.10.7.4 — SYN-RECEIVED: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>';
+const D_ACK_UNSENT = 'RFC 9293 §3.10.7.4 / RFC 5961 §5 — ACK of something not yet sent (SEG.ACK > SND.NXT) → send ACK, drop';
+const D_ACK_OLD = 'RFC 5961 §5 — ACK below SND.UNA − MAX.SND.WND → send ACK, drop';
+const D_TEXT_AFTER_FIN = 'RFC 9293 §3.10.7.4 — text after the FIN: "should not occur", ignored';
 
 /** The smallest RFC 7323 shift that lets a 16-bit window field cover `buffer` bytes. */
 export function windowShiftFor(buffer: number): number {
@@ -320,6 +407,18 @@ export class Connection {
    * tracing; it must not call back into the connection). User code should use {@link pollEvent}.
    */
   onStateChange: ((from: TcpState, to: TcpState, rule: string) => void) | undefined;
+  /**
+   * Observer of timer, congestion and drop events (see {@link ConnectionTraceEvent}), called
+   * synchronously as they happen; it must not call back into the connection. Unset, nothing is
+   * built: every trace point is a single `onTrace !== undefined` check. A stack sets it only while
+   * someone listens to its traces.
+   */
+  onTrace: ((ev: ConnectionTraceEvent, conn: Connection) => void) | undefined;
+  /** Keep-alive and user-timeout deadlines as last traced (they are derived, not stored). */
+  private tracedKeepAlive: number | undefined;
+  private tracedUserTimeout: number | undefined;
+  /** An RTO recovery episode was reported entered, so its end is reported too. */
+  private rtoRecoveryTraced = false;
   /** The rule that produced the segment most recently returned by {@link pollTransmit}. */
   lastTransmitRule = '';
   /**
@@ -642,6 +741,7 @@ export class Connection {
   /** RFC 9293 §3.10.7.1: a CLOSED TCB answers everything but a RST with a RST. */
   private onClosed(seg: TcpSegment): void {
     this.stats.droppedSegments++;
+    if (this.onTrace !== undefined) this.traceDrop(seg, 'closed', D_CLOSED);
     if (seg.flags & RST) return;
     if (seg.flags & ACK) {
       this.queueControl(resetSegment(seg, seg.ack, 0, RST), 'RFC 9293 §3.10.7.1 — CLOSED: ACK on → <SEQ=SEG.ACK><CTL=RST>');
@@ -658,12 +758,14 @@ export class Connection {
     // First, check for a RST: it cannot be valid here; ignore it.
     if (seg.flags & RST) {
       this.stats.droppedSegments++;
+      if (this.onTrace !== undefined) this.traceDrop(seg, 'listen-rst', D_LISTEN_RST);
       return;
     }
     // Second, check for an ACK: any acknowledgment is bad in LISTEN.
     if (seg.flags & ACK) {
       this.stats.droppedSegments++;
-      this.queueControl(resetSegment(seg, seg.ack, 0, RST), 'RFC 9293 §3.10.7.2 — LISTEN: ACK is bad → <SEQ=SEG.ACK><CTL=RST>');
+      if (this.onTrace !== undefined) this.traceDrop(seg, 'listen-ack', D_LISTEN_ACK);
+      this.queueControl(resetSegment(seg, seg.ack, 0, RST), D_LISTEN_ACK);
       return;
     }
     // Third, check for a SYN.
@@ -690,6 +792,7 @@ export class Connection {
     }
     // Fourth, other data or control: drop.
     this.stats.droppedSegments++;
+    if (this.onTrace !== undefined) this.traceDrop(seg, 'listen-no-syn', D_LISTEN_OTHER);
   }
 
   /** RFC 9293 §3.10.7.3. */
@@ -699,12 +802,8 @@ export class Connection {
     if (f & ACK) {
       if (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndNxt)) {
         this.stats.droppedSegments++;
-        if (!(f & RST)) {
-          this.queueControl(
-            resetSegment(seg, seg.ack, 0, RST),
-            'RFC 9293 §3.10.7.3 — SYN-SENT: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>',
-          );
-        }
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'unacceptable-ack', D_SYNSENT_BAD_ACK);
+        if (!(f & RST)) this.queueControl(resetSegment(seg, seg.ack, 0, RST), D_SYNSENT_BAD_ACK);
         return;
       }
     }
@@ -714,6 +813,8 @@ export class Connection {
       this.stats.droppedSegments++;
       if (ackAcceptable) {
         this.fail('ECONNREFUSED', 'RFC 9293 §3.10.7.3 — SYN-SENT: RST with acceptable ACK → connection refused, CLOSED');
+      } else if (this.onTrace !== undefined) {
+        this.traceDrop(seg, 'rst-without-ack', D_SYNSENT_RST);
       }
       return;
     }
@@ -754,6 +855,7 @@ export class Connection {
     }
     // Fifth, neither SYN nor RST: drop.
     this.stats.droppedSegments++;
+    if (this.onTrace !== undefined) this.traceDrop(seg, 'no-syn-or-rst', D_SYNSENT_OTHER);
   }
 
   /** RFC 9293 §3.10.7.4, in the RFC's order of checks. */
@@ -786,12 +888,14 @@ export class Connection {
       if (ts === undefined) {
         // RFC 7323 §3.2: once negotiated, a non-RST segment without TSopt SHOULD be silently dropped.
         this.stats.droppedSegments++;
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'no-timestamp', D_NO_TS);
         return;
       }
       if (seqLt(ts.value, this.tsRecent) && now - this.tsRecentAt < PAWS_IDLE_LIMIT) {
         this.stats.droppedSegments++;
         this.stats.pawsDrops++;
-        this.requestAck('RFC 7323 §5.3 R1 — PAWS: SEG.TSval < TS.Recent → not acceptable, send ACK, drop');
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'paws', D_PAWS);
+        this.requestAck(D_PAWS);
         return;
       }
     }
@@ -804,23 +908,28 @@ export class Connection {
       const zeroWindowControl = rcvWnd === 0 && seq === this.rcvNxt && !syn;
       if (!zeroWindowControl) {
         this.stats.droppedSegments++;
-        if (f & RST) return;
+        if (f & RST) {
+          if (this.onTrace !== undefined) this.traceDrop(seg, 'rst-outside-window', D_RST_OUTSIDE);
+          return;
+        }
         if (this.state === 'TIME-WAIT' && fin && seqAdd(seq, segLen) === this.rcvNxt) {
           // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of the remote
-          // FIN. Acknowledge it, and restart the 2 MSL timeout."
-          this.timeWaitAt = now + 2 * this.config.msl;
+          // FIN. Acknowledge it, and restart the 2 MSL timeout." (Answered as the RFC says: no drop.)
+          this.setTimeWaitAt(now + 2 * this.config.msl, T_TW_RESTART);
           this.requestAck('RFC 9293 §3.10.7.4 — TIME-WAIT: retransmitted FIN → ACK it, restart 2 MSL timer');
           return;
         }
         if (this.sackOk && payload.length > 0 && seqLe(seqAdd(seq, payload.length), this.rcvNxt)) {
           this.dsack = { left: seq, right: seqAdd(seq, payload.length) }; // RFC 2883 §4 case 1
         }
-        this.requestAck('RFC 9293 §3.10.7.4 — unacceptable segment → send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, drop');
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'outside-window', D_UNACCEPTABLE);
+        this.requestAck(D_UNACCEPTABLE);
         return;
       }
+      if (this.onTrace !== undefined && segLen > 0) this.traceDrop(seg, 'zero-window', D_ZERO_WINDOW);
       payload = EMPTY;
       fin = false;
-      this.requestAck('RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed');
+      this.requestAck(D_ZERO_WINDOW);
     }
     // RFC 7323 §4.3 (2): remember the TSval of the segment that an ACK of ours will echo. An invalid
     // (24 days idle) TS.Recent is replaced whatever the TSval (RFC 7323 §5.5: "rule R3 updates TS.Recent").
@@ -855,7 +964,8 @@ export class Connection {
     if (f & RST) {
       this.stats.droppedSegments++;
       if (seg.seq !== this.rcvNxt) {
-        this.challengeAck(now, 'RFC 5961 §3.2 — RST in window but not at RCV.NXT → challenge ACK');
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'rst-challenge', D_RST_CHALLENGE);
+        this.challengeAck(now, D_RST_CHALLENGE);
         return;
       }
       this.onValidReset();
@@ -869,13 +979,15 @@ export class Connection {
         this.returnToListen('RFC 9293 §3.10.7.4 — SYN-RECEIVED (passive): SYN → return to LISTEN');
         return;
       }
-      this.challengeAck(now, 'RFC 5961 §4.2 — SYN in a synchronized state → challenge ACK');
+      if (this.onTrace !== undefined) this.traceDrop(seg, 'syn-challenge', D_SYN_CHALLENGE);
+      this.challengeAck(now, D_SYN_CHALLENGE);
       return;
     }
 
     // Fifth, check the ACK field.
     if (!(f & ACK)) {
       this.stats.droppedSegments++;
+      if (this.onTrace !== undefined) this.traceDrop(seg, 'no-ack', D_NO_ACK);
       return;
     }
     if (this.state === 'SYN-RECEIVED') {
@@ -887,17 +999,17 @@ export class Connection {
         this.enterEstablished('RFC 9293 §3.10.7.4 — SYN-RECEIVED: acceptable ACK → ESTABLISHED');
       } else {
         this.stats.droppedSegments++;
-        this.queueControl(
-          resetSegment(seg, seg.ack, 0, RST),
-          'RFC 9293 §3.10.7.4 — SYN-RECEIVED: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>',
-        );
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'unacceptable-ack', D_SYNRCVD_BAD_ACK);
+        this.queueControl(resetSegment(seg, seg.ack, 0, RST), D_SYNRCVD_BAD_ACK);
         return;
       }
     }
     // RFC 5961 §5: the ACK must lie in [SND.UNA - MAX.SND.WND, SND.NXT].
     if (seqGt(seg.ack, this.sndNxt) || seqLt(seg.ack, seqAdd(this.sndUna, -this.maxSndWnd))) {
       this.stats.droppedSegments++;
-      this.challengeAck(now, 'RFC 9293 §3.10.7.4 / RFC 5961 §5 — ACK outside [SND.UNA−MAX.SND.WND, SND.NXT] → send ACK, drop');
+      const unsent = seqGt(seg.ack, this.sndNxt);
+      if (this.onTrace !== undefined) this.traceDrop(seg, unsent ? 'ack-not-yet-sent' : 'ack-too-old', unsent ? D_ACK_UNSENT : D_ACK_OLD);
+      this.challengeAck(now, unsent ? D_ACK_UNSENT : D_ACK_OLD);
       return;
     }
     this.onAck(seg, now, payload.length === 0 && !fin);
@@ -971,13 +1083,14 @@ export class Connection {
         }
       } else {
         this.stats.droppedSegments++; // "This should not occur since a FIN has been received"
+        if (this.onTrace !== undefined) this.traceDrop(seg, 'text-after-fin', D_TEXT_AFTER_FIN);
       }
     }
     // Eighth, check the FIN bit.
     if (fin) {
       const finAt = seqAdd(seq, payload.length);
       if (this.finReceived) {
-        if (this.state === 'TIME-WAIT') this.timeWaitAt = now + 2 * this.config.msl;
+        if (this.state === 'TIME-WAIT') this.setTimeWaitAt(now + 2 * this.config.msl, T_TW_RESTART);
         this.requestAck('RFC 9293 §3.10.7.4 — FIN again: acknowledge, remain in state');
       } else if (finAt === this.rcvNxt) {
         this.processFin(now);
@@ -1103,7 +1216,7 @@ export class Connection {
       }
       this.scoreboard.sack(blocks, this.sndUna, (s) => this.rack.onDelivered(s, now, this.ambiguous(s, tsEcr)));
       // RFC 8985 §7.2: no PTO once segments are SACKed (RACK's reordering timer covers the tail).
-      if (this.scoreboard.sackedSegments > 0) this.tlpAt = undefined;
+      if (this.scoreboard.sackedSegments > 0 && this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_SACKED);
     }
     const flight = seqDiff(this.sndNxt, this.sndUna);
     if (!advanced && pure && ack === this.sndUna && flight > 0 && this.segWindow(seg) === this.sndWnd) {
@@ -1131,7 +1244,10 @@ export class Connection {
     if (this.tlpEndSeq === undefined || seqLt(this.sndUna, this.tlpEndSeq)) return;
     if (this.tlpIsRetrans && !this.tlpDsacked && !this.inRecovery) {
       this.stats.tlpRecoveries++;
+      const cwnd = this.cc.cwnd;
+      const ssthresh = this.cc.ssthresh;
       this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+      if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, C_TLP_LOSS);
     }
     this.tlpEndSeq = undefined;
   }
@@ -1152,40 +1268,59 @@ export class Connection {
       const head = board.first();
       if (head !== undefined) newlyLost += board.markLost(head); // RFC 5681 §3.2 step 2 fast retransmit
     }
+    const lostBeforeRack = newlyLost;
     if (this.config.rack && this.sackOk && !board.isEmpty) {
       const reo = this.rack.reoWnd(this.minRtt, this.rtt.srtt, this.inRecovery, board.sackedSegments);
       const wait = this.rack.detectLoss(board, now, reo, (s) => {
         newlyLost += board.markLost(s);
         this.stats.rackLosses++;
       });
-      this.rackTimerAt = wait > 0 ? now + wait : undefined;
+      const at = wait > 0 ? now + wait : undefined;
+      if (at !== this.rackTimerAt) this.setRackTimerAt(at, at === undefined ? T_RACK_NONE : T_RACK_ARM);
     }
     if (this.inRecovery && seqGe(this.sndUna, this.recoveryPoint)) {
       // RFC 6582 §3.2 step 3 / RFC 6675 §5: the ACK covers RecoveryPoint — the episode is over.
       this.inRecovery = false;
       this.renoSacked = 0;
+      const cwnd = this.cc.cwnd;
+      const ssthresh = this.cc.ssthresh;
+      if (this.onTrace !== undefined) this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT);
       this.cc.onRecoveryEnd(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
+      if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
     } else if (this.inRecovery && advanced && !this.sackOk) {
       // RFC 6582 §3.2 step 5: a partial ACK — the next unacknowledged segment is lost too, and is
       // retransmitted at once ("retransmit the first unacknowledged segment"), not gated by cwnd − pipe.
       const head = board.first();
       if (head !== undefined && !head.rtxInFlight && board.markLost(head) > 0) this.fastRtxDue = true;
     }
-    if (this.afterRto && seqGe(this.sndUna, this.recoveryPoint)) this.afterRto = false;
-    if (newlyLost > 0 && !this.inRecovery && !this.afterRto) this.enterRecovery(now);
+    if (this.afterRto && seqGe(this.sndUna, this.recoveryPoint)) {
+      this.afterRto = false;
+      if (this.onTrace !== undefined && this.rtoRecoveryTraced) this.traceCongestion('recovery-exit', this.cc.cwnd, this.cc.ssthresh, C_EXIT_RTO);
+      this.rtoRecoveryTraced = false;
+    }
+    if (newlyLost > 0 && !this.inRecovery && !this.afterRto) {
+      this.enterRecovery(now, !this.sackOk ? C_ENTER_DUPACK : lostBeforeRack > 0 ? C_ENTER_SACK : C_ENTER_RACK);
+    }
   }
 
-  /** RFC 6675 §5 step 4 / RFC 6582 §3.2 step 2: start a fast-recovery episode. */
-  private enterRecovery(now: number): void {
+  /**
+   * RFC 6675 §5 step 4 / RFC 6582 §3.2 step 2: start a fast-recovery episode. `why` names the loss
+   * detection that started it (SACK, RACK or duplicate ACKs), for traces.
+   */
+  private enterRecovery(now: number, why: string): void {
     this.inRecovery = true;
     this.recoveryPoint = this.sndNxt;
     this.episodeRtxTsVal = undefined;
     this.stats.fastRecoveries++;
-    this.tlpAt = undefined;
+    if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_RECOVERY);
+    const cwnd = this.cc.cwnd;
+    const ssthresh = this.cc.ssthresh;
+    if (this.onTrace !== undefined) this.traceCongestion('recovery-enter', cwnd, ssthresh, why);
     this.fastRtxDue = true;
     // RFC 5681 §3.2 step 2 / RFC 6675 (4.2): data sent by Limited Transmit is not part of FlightSize here.
     const lt = this.dupAcks > 0 && this.ltMark !== undefined ? seqDiff(this.sndNxt, this.ltMark) : 0;
     this.cc.onCongestionEvent(now, seqDiff(this.sndNxt, this.sndUna) - Math.max(0, lt), this.segSize);
+    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_LOSS);
   }
 
   /** RFC 6675 pipe: bytes believed in the network. */
@@ -1245,10 +1380,15 @@ export class Connection {
     if (this.episodeRtxTsVal !== undefined && tsEcr !== undefined && tsEcr !== 0) {
       if (seqLt(tsEcr, this.episodeRtxTsVal)) {
         this.stats.spuriousRetransmits++;
+        const cwnd = this.cc.cwnd;
+        const ssthresh = this.cc.ssthresh;
+        if (this.onTrace !== undefined && (this.inRecovery || this.afterRto)) this.traceCongestion('recovery-exit', cwnd, ssthresh, C_EXIT_SPURIOUS);
         this.cc.onSpuriousCongestionEvent(now);
+        if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
         this.scoreboard.unmarkLost(); // RFC 3522 §3.2 response: stop the go-back-N of an RTO that was not needed
         this.inRecovery = false;
         this.afterRto = false;
+        this.rtoRecoveryTraced = false;
         this.renoSacked = 0;
       }
       this.episodeRtxTsVal = undefined;
@@ -1257,6 +1397,7 @@ export class Connection {
     this.tlpOut = false;
     if (dataAcked > 0) {
       const cwnd = this.cc.cwnd;
+      const ssthresh = this.onTrace !== undefined ? this.cc.ssthresh : 0;
       this.cc.onAck({
         now,
         acked: dataAcked,
@@ -1269,14 +1410,22 @@ export class Connection {
         cwndLimited: cwnd < this.cc.ssthresh ? pipeBefore * 2 >= cwnd : pipeBefore + this.segSize >= cwnd,
         inRecovery: this.inRecovery,
       });
+      // Growth within a phase is not traced (one event per ACK would flood a bulk transfer's trace);
+      // leaving slow start, and any change of ssthresh, is.
+      if (this.onTrace !== undefined && (this.cc.ssthresh !== ssthresh || cwnd < ssthresh !== this.cc.cwnd < this.cc.ssthresh)) {
+        this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_GROWTH);
+      }
     }
     this.highPipe = this.pipe();
-    // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
+    // RFC 6298 §5 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
     const idle = this.sndUna === this.sndNxt;
-    this.rtoAt = idle ? undefined : now + this.rtt.rto;
+    this.setRtoAt(idle ? undefined : now + this.rtt.rto, idle ? T_RTO_STOP : T_RTO_RESTART);
     this.unackedSince = idle ? undefined : now;
-    if (idle) this.tlpAt = undefined;
-    else this.armTlp(now);
+    if (idle) {
+      if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_IDLE);
+    } else {
+      this.armTlp(now);
+    }
     if (idle && this.sendBuffer.length === 0) this.emit({ type: 'drained' });
   }
 
@@ -1374,11 +1523,17 @@ export class Connection {
       this.fastRtxDue = false;
       if (this.pmtuRtx && !this.inRecovery && !this.afterRto) {
         // Not a loss episode: no Eifel detection (there is no congestion response to undo).
-        return this.retransmit(lost, now, 'RFC 1191 §6.4 / RFC 8201 §5.4 — path MTU lowered: resend at the new MSS, cwnd unchanged', false);
+        return this.retransmit(lost, now, this.pmtuRule, false);
       }
-      return this.retransmit(lost, now, this.inRecovery
-        ? 'RFC 6675 §5 (C.1) / RFC 6582 — fast recovery: retransmit the first segment deemed lost'
-        : 'RFC 9293 §3.10.8 / RFC 6298 §5.4 — after the retransmission timeout: resend from SND.UNA');
+      return this.retransmit(
+        lost,
+        now,
+        !this.inRecovery
+          ? 'RFC 9293 §3.10.8 / RFC 6298 §5 (5.4) — after the retransmission timeout: resend from SND.UNA (RFC 6675 §5.1)'
+          : this.sackOk
+            ? 'RFC 6675 §5 (C.1) — fast recovery: retransmit the first segment deemed lost (RFC 6675 §4 IsLost or RFC 8985 §6.2 RACK)'
+            : 'RFC 5681 §3.2 / RFC 6582 §3.2 — fast retransmit: resend the first unacknowledged segment (NewReno recovery)',
+      );
     }
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.length);
     const flight = seqDiff(this.sndNxt, this.sndUna);
@@ -1416,7 +1571,10 @@ export class Connection {
     void usable;
     if (flight === 0 && now - this.lastSendAt > this.rtt.rto) {
       // RFC 5681 §4.1 / RFC 9438 §5.8: restart after idle.
+      const cwnd = this.cc.cwnd;
+      const ssthresh = this.cc.ssthresh;
       this.cc.onIdleRestart(now, now - this.lastSendAt, this.rtt.rto, segSize);
+      if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_OTHER);
     }
     let flags = ACK;
     if (len > 0 && seqAdd(this.sndNxt, len) === dataEnd) flags |= PSH; // last segment of what was written
@@ -1574,7 +1732,7 @@ export class Connection {
     if (withAck) {
       this.lastAckSent = this.rcvNxt;
       this.ackNow = false;
-      this.delAckAt = undefined;
+      if (this.delAckAt !== undefined) this.setDelAckAt(undefined, T_DELACK_SENT);
     }
     return {
       srcPort: this.localPort,
@@ -1702,9 +1860,9 @@ export class Connection {
       // stacks do (RFC 1122 §4.2.3.9 has hard errors abort anyway).
       if (this.state === 'SYN-RECEIVED' && this.passive) {
         // The embryonic connection was never reported to a user: drop it as for a RST (Linux tcp_req_err).
-        this.returnToListen(`RFC 5461 — SYN-RECEIVED (passive): ${why} → return to LISTEN`);
+        this.returnToListen(`RFC 1122 §4.2.3.9 / RFC 5461 — SYN-RECEIVED (passive): ${why} → return to LISTEN`);
       } else {
-        this.fail(err.code, `RFC 5461 / RFC 1122 §4.2.3.9 — ${this.state}: ${why} → abort the connection attempt, CLOSED`);
+        this.fail(err.code, `RFC 1122 §4.2.3.9 / RFC 5461 — ${this.state}: ${why} → abort the connection attempt, CLOSED`);
       }
       return;
     }
@@ -1730,11 +1888,17 @@ export class Connection {
     // exceeds the peer's MSS either; in SYN-SENT it is fixed by applyPeerMss from pathMss later.
     if (mss >= this.sndMss) return;
     this.sndMss = mss;
+    if (this.onTrace !== undefined) this.traceCongestion('window', this.cc.cwnd, this.cc.ssthresh, this.pmtuRule, true);
     // RFC 1191 §6.4 / RFC 8201 §5.4: what was sent larger than the new MSS was dropped; resend it now in
     // new-size pieces (retransmit() splits) — "should not change the congestion window", and not a loss
     // episode: no recovery, no RACK loss, no ssthresh change (Linux tcp_simple_retransmit). cwnd is in
     // bytes and stays as it is; marking the segments lost takes them out of pipe, making room to resend.
     if (this.scoreboard.markLostLargerThan(this.segSize) > 0) this.pmtuRtx = true;
+  }
+
+  /** The rule of a Packet Too Big's response, by the family of the path. */
+  private get pmtuRule(): string {
+    return this.remoteAddress.includes(':') ? RULE_PMTU6 : RULE_PMTU;
   }
 
   /**
@@ -1752,7 +1916,16 @@ export class Connection {
   /** The earliest time at which {@link handleTimeout} must be called, if any. */
   pollTimeout(): number | undefined {
     let t = this.rtoAt;
-    for (const x of [this.timeWaitAt, this.persistAt, this.delAckAt, this.rackTimerAt, this.tlpAt, this.keepAliveDue(), this.userTimeoutDue()]) {
+    const keepAlive = this.keepAliveDue();
+    const user = this.userTimeoutDue();
+    if (this.onTrace !== undefined) {
+      this.traceDerivedTimers(keepAlive, user);
+    } else {
+      // Untraced: forget what was traced, so a later observer starts from the deadlines of then.
+      this.tracedKeepAlive = undefined;
+      this.tracedUserTimeout = undefined;
+    }
+    for (const x of [this.timeWaitAt, this.persistAt, this.delAckAt, this.rackTimerAt, this.tlpAt, keepAlive, user]) {
       if (x !== undefined && (t === undefined || x < t)) t = x;
     }
     return t;
@@ -1761,19 +1934,25 @@ export class Connection {
   /** Run every timer due at `now`. */
   handleTimeout(now: number): void {
     if (this.timeWaitAt !== undefined && now >= this.timeWaitAt) {
+      if (this.onTrace !== undefined) this.traceFire('time-wait', this.timeWaitAt, T_TW_FIRE);
       this.timeWaitAt = undefined;
-      this.enterClosed('RFC 9293 §3.10.8 — TIME-WAIT timeout (2×MSL): delete TCB, CLOSED');
+      this.enterClosed(T_TW_FIRE);
       return;
     }
     const userDue = this.userTimeoutDue();
     if (userDue !== undefined && now >= userDue) {
-      this.failTimeout('RFC 9293 §3.10.8 USER TIMEOUT / RFC 5482 — data unacknowledged for the user timeout: abort');
+      if (this.onTrace !== undefined) this.traceFire('user-timeout', userDue, T_USER_FIRE);
+      this.tracedUserTimeout = undefined;
+      this.failTimeout(T_USER_FIRE);
       return;
     }
     const keepDue = this.keepAliveDue();
     if (keepDue !== undefined && now >= keepDue) {
-      if (this.keepAliveProbesSent >= this.config.keepAliveProbes) {
-        this.failTimeout('RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 — keep-alive probes unanswered: abort');
+      const abort = this.keepAliveProbesSent >= this.config.keepAliveProbes;
+      if (this.onTrace !== undefined) this.traceFire('keepalive', keepDue, abort ? T_KEEPALIVE_ABORT : T_KEEPALIVE_FIRE);
+      this.tracedKeepAlive = undefined;
+      if (abort) {
+        this.failTimeout(T_KEEPALIVE_ABORT);
         return;
       }
       this.keepAliveProbesSent++;
@@ -1781,33 +1960,39 @@ export class Connection {
       this.keepAliveAt = now + this.config.keepAliveInterval;
     }
     if (this.delAckAt !== undefined && now >= this.delAckAt) {
+      if (this.onTrace !== undefined) this.traceFire('delayed-ack', this.delAckAt, T_DELACK_FIRE);
       this.delAckAt = undefined;
       this.stats.delayedAcks++;
-      this.requestAck('RFC 1122 §4.2.3.2 / RFC 5681 §4.2 — delayed-ACK timer expired: acknowledge');
+      this.requestAck(T_DELACK_FIRE);
     }
     if (this.tlpAt !== undefined && now >= this.tlpAt) {
+      if (this.onTrace !== undefined) this.traceFire('tlp', this.tlpAt, T_TLP_FIRE);
       this.tlpAt = undefined;
       if (!this.inRecovery && this.sndUna !== this.sndNxt) {
         this.tlpPending = true;
         // RFC 8985 §7.3: "After attempting to send a loss probe ... the sender MUST re-arm the RTO
         // timer, not the PTO timer, if the FlightSize is not zero" (timeout = now + RTO).
-        this.rtoAt = now + this.rtt.rto;
+        this.setRtoAt(now + this.rtt.rto, T_RTO_AFTER_TLP);
       }
     }
     if (this.rtoAt !== undefined && now >= this.rtoAt) this.onRetransmitTimeout(now);
     if (this.rackTimerAt !== undefined && now >= this.rackTimerAt) {
+      if (this.onTrace !== undefined) this.traceFire('rack-reorder', this.rackTimerAt, T_RACK_FIRE);
       this.rackTimerAt = undefined;
-      this.detectLosses(now, false); // RFC 8985 §6.3: the reordering window has passed
+      this.detectLosses(now, false); // RFC 8985 §6.2: the reordering window has passed
     }
     if (this.persistAt !== undefined && now >= this.persistAt) {
+      if (this.onTrace !== undefined) this.traceFire('persist', this.persistAt, T_PERSIST_FIRE);
+      this.persistAt = undefined;
       this.persistBackoff++;
       this.probeNow = true;
-      this.persistAt = now + this.persistInterval();
+      this.setPersistAt(now + this.persistInterval(), T_PERSIST_BACKOFF);
     }
   }
 
-  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5.4–5.6 and RFC 6675 §5.1. */
+  /** RFC 9293 §3.10.8 RETRANSMISSION TIMEOUT with RFC 6298 §5 (5.4–5.6) and RFC 6675 §5.1. */
   private onRetransmitTimeout(now: number): void {
+    if (this.onTrace !== undefined) this.traceFire('retransmit', this.rtoAt!, T_RTO_FIRE);
     this.rtoAt = undefined;
     if (this.sndUna === this.sndNxt && !this.synPending) return;
     this.retries++;
@@ -1830,12 +2015,21 @@ export class Connection {
       }
       return;
     }
+    const cwnd = this.cc.cwnd;
+    const ssthresh = this.cc.ssthresh;
+    // A timeout during RTO recovery (a backoff) is no new episode (a fast-recovery episode becomes
+    // RTO recovery). A lost SYN or SYN,ACK is no data to recover: no recovery episode is reported for it (the
+    // window it changes is, and is made anew once the SYN exchange fixes SMSS, see applyPeerMss).
+    if (this.onTrace !== undefined && !this.afterRto && !synUnacked) {
+      this.traceCongestion('recovery-enter', cwnd, ssthresh, C_ENTER_RTO);
+      this.rtoRecoveryTraced = true;
+    }
     this.cc.onRetransmitTimeout(now, seqDiff(this.sndNxt, this.sndUna), this.segSize);
-    this.rtt.backOff(); // RFC 6298 §5.5
+    this.rtt.backOff(); // RFC 6298 §5 (5.5)
     this.rttTimedEnd = undefined; // Karn's rule
     if (synUnacked) {
       this.synPending = true;
-      this.synRule = `RFC 6298 §5.4 — retransmission timeout: resend ${this.state === 'SYN-SENT' ? 'SYN' : 'SYN,ACK'}`;
+      this.synRule = this.state === 'SYN-SENT' ? RULE_SYN_RTX : RULE_SYNACK_RTX;
       this.synRetransmitted = true;
     }
     // RFC 6675 §5.1: every segment not SACKed is deemed lost and resent in order, cwnd permitting; no new
@@ -1848,21 +2042,22 @@ export class Connection {
     this.dupAcks = 0;
     this.fastRtxDue = false;
     this.episodeRtxTsVal = undefined;
-    this.tlpAt = undefined;
+    if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_RTO);
     this.tlpOut = false;
-    this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.6
+    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_RTO);
+    this.setRtoAt(now + this.rtt.rto, T_RTO_BACKOFF); // RFC 6298 §5 (5.6)
   }
 
   private armRto(now: number): void {
-    if (this.rtoAt === undefined) this.rtoAt = now + this.rtt.rto; // RFC 6298 §5.1
-    this.persistAt = undefined;
+    if (this.rtoAt === undefined) this.setRtoAt(now + this.rtt.rto, T_RTO_START); // RFC 6298 §5 (5.1)
+    if (this.persistAt !== undefined) this.setPersistAt(undefined, T_PERSIST_RTO);
   }
 
   /** RFC 8985 §7.2: arm the probe timeout after sending or on an ACK, when a probe could help. */
   private armTlp(now: number): void {
     // RFC 8985 §7.2: not in fast or RTO recovery, nor once segments have been SACKed.
     if (!this.config.rack || !this.sackOk || this.inRecovery || this.tlpOut || this.afterRto || this.scoreboard.sackedSegments > 0) {
-      this.tlpAt = undefined;
+      if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_TLP_NONE);
       return;
     }
     const srtt = this.rtt.srtt;
@@ -1870,7 +2065,7 @@ export class Connection {
     if (seqDiff(this.sndNxt, this.sndUna) <= this.segSize) pto += TLP_WCDELACK;
     const at = now + pto;
     // RFC 8985 §7.2 TLP_calc_PTO: "If Now() + PTO > TCP_RTO_expiration(): PTO = TCP_RTO_expiration() − Now()".
-    this.tlpAt = this.rtoAt !== undefined && at > this.rtoAt ? this.rtoAt : at;
+    this.setTlpAt(this.rtoAt !== undefined && at > this.rtoAt ? this.rtoAt : at, T_TLP_ARM);
   }
 
   private persistInterval(): number {
@@ -1880,7 +2075,7 @@ export class Connection {
   private armPersist(now: number): void {
     if (this.persistAt === undefined && this.rtoAt === undefined) {
       this.persistBackoff = 0;
-      this.persistAt = now + this.persistInterval();
+      this.setPersistAt(now + this.persistInterval(), T_PERSIST_START);
     }
   }
 
@@ -1888,7 +2083,7 @@ export class Connection {
   private updatePersist(now: number): void {
     void now;
     if (this.sndWnd > 0) {
-      this.persistAt = undefined;
+      if (this.persistAt !== undefined) this.setPersistAt(undefined, T_PERSIST_OPEN);
       this.persistBackoff = 0;
     }
   }
@@ -1955,7 +2150,7 @@ export class Connection {
 
   private enterEstablished(rule: string): void {
     this.setState('ESTABLISHED', rule);
-    if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5.7
+    if (this.synRetransmitted) this.rtt.resetTo(3000); // RFC 6298 §5 (5.7)
     this.emit({ type: 'established' });
     this.releaseHeld();
     if (this.closeAfterEstablished) {
@@ -1978,23 +2173,24 @@ export class Connection {
   private enterTimeWait(now: number, rule: string): void {
     this.setState('TIME-WAIT', rule);
     // "start the time-wait timer, turn off the other timers"
-    this.timeWaitAt = now + 2 * this.config.msl;
-    this.rtoAt = undefined;
-    this.persistAt = undefined;
-    this.rackTimerAt = undefined;
-    this.tlpAt = undefined;
-    this.delAckAt = undefined;
+    this.setTimeWaitAt(now + 2 * this.config.msl, T_TW_START);
+    this.stopTimers(T_OTHERS_OFF);
+  }
+
+  /** Stop the timers other than TIME-WAIT's (traced with `rule`). */
+  private stopTimers(rule: string): void {
+    if (this.rtoAt !== undefined) this.setRtoAt(undefined, rule);
+    if (this.persistAt !== undefined) this.setPersistAt(undefined, rule);
+    if (this.rackTimerAt !== undefined) this.setRackTimerAt(undefined, rule);
+    if (this.tlpAt !== undefined) this.setTlpAt(undefined, rule);
+    if (this.delAckAt !== undefined) this.setDelAckAt(undefined, rule);
   }
 
   private enterClosed(rule: string): void {
     this.setState('CLOSED', rule);
-    this.rtoAt = undefined;
-    this.persistAt = undefined;
-    this.timeWaitAt = undefined;
+    this.stopTimers(T_CLOSED);
+    if (this.timeWaitAt !== undefined) this.setTimeWaitAt(undefined, T_CLOSED);
     this.synPending = false;
-    this.rackTimerAt = undefined;
-    this.tlpAt = undefined;
-    this.delAckAt = undefined;
     this.ackNow = false;
     this.probeNow = false;
     this.deleted = true;
@@ -2021,7 +2217,7 @@ export class Connection {
   /** Passive SYN-RECEIVED goes back to LISTEN, forgetting the peer (RFC 9293 §3.10.7.4). */
   private returnToListen(rule: string): void {
     this.flushQueues();
-    this.rtoAt = undefined;
+    if (this.rtoAt !== undefined) this.setRtoAt(undefined, T_TO_LISTEN);
     this.synPending = false;
     this.ackNow = false;
     // The listen's remote socket is what the OPEN specified, not the peer that was forgotten.
@@ -2045,9 +2241,9 @@ export class Connection {
     this.receiveBuffer.clear();
     this.reassembler.clear();
     this.controlQueue.length = 0;
-    this.rackTimerAt = undefined;
-    this.tlpAt = undefined;
-    this.delAckAt = undefined;
+    if (this.rackTimerAt !== undefined) this.setRackTimerAt(undefined, T_FLUSH);
+    if (this.tlpAt !== undefined) this.setTlpAt(undefined, T_FLUSH);
+    if (this.delAckAt !== undefined) this.setDelAckAt(undefined, T_FLUSH);
     this.finQueued = false;
     this.scoreboard.clear();
     this.renoSacked = 0;
@@ -2072,7 +2268,10 @@ export class Connection {
     // If our SYN was lost, "the initial window ... MUST be one segment" (RFC 5681 §3.1).
     // ssthresh stays "arbitrarily high": only the window starts at one segment.
     const config = this.synRetransmitted ? { ...this.config, initialWindowSegments: 1 } : this.config;
+    const cwnd = this.cc.cwnd;
+    const ssthresh = this.cc.ssthresh;
     this.cc = this.makeCc(this.sndMss - (this.tsOk ? 12 : 0), config);
+    if (this.onTrace !== undefined) this.traceCongestion('window', cwnd, ssthresh, this.synRetransmitted ? C_IW_ONE : C_IW);
     void now;
   }
 
@@ -2094,7 +2293,7 @@ export class Connection {
       return;
     }
     this.ackRule = rule;
-    this.delAckAt ??= now + this.config.ackDelay;
+    if (this.delAckAt === undefined) this.setDelAckAt(now + this.config.ackDelay, T_DELACK_START);
   }
 
   private requestAck(rule: string): void {
@@ -2119,6 +2318,100 @@ export class Connection {
     this.challengeCount++;
     this.stats.challengeAcks++;
     this.requestAck(rule);
+  }
+
+  // ───────────────────────────── trace points ─────────────────────────────
+  // Each setter stores a timer's deadline and, only while traced, reports the change with the rule
+  // its caller passes (a constant next to the code that decides).
+
+  private setRtoAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('retransmit', this.rtoAt, at, rule);
+    this.rtoAt = at;
+  }
+
+  private setTimeWaitAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('time-wait', this.timeWaitAt, at, rule);
+    this.timeWaitAt = at;
+  }
+
+  private setPersistAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('persist', this.persistAt, at, rule);
+    this.persistAt = at;
+  }
+
+  private setDelAckAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('delayed-ack', this.delAckAt, at, rule);
+    this.delAckAt = at;
+  }
+
+  private setRackTimerAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('rack-reorder', this.rackTimerAt, at, rule);
+    this.rackTimerAt = at;
+  }
+
+  private setTlpAt(at: number | undefined, rule: string): void {
+    if (this.onTrace !== undefined) this.traceTimer('tlp', this.tlpAt, at, rule);
+    this.tlpAt = at;
+  }
+
+  private traceTimer(timer: TimerKind, prev: number | undefined, next: number | undefined, rule: string): void {
+    if (prev === next) return;
+    let ev: ConnectionTraceEvent;
+    if (next === undefined) ev = { type: 'timer', timer, action: 'cancel', at: prev!, rule };
+    else if (prev === undefined) ev = { type: 'timer', timer, action: 'set', at: next, rule };
+    else ev = { type: 'timer', timer, action: 'rearm', at: next, previous: prev, rule };
+    this.onTrace!(ev, this);
+  }
+
+  private traceFire(timer: TimerKind, at: number, rule: string): void {
+    this.onTrace!({ type: 'timer', timer, action: 'fire', at, rule }, this);
+  }
+
+  /**
+   * The keep-alive and user-timeout deadlines are derived from other state (the last segment
+   * received, the oldest unacknowledged send); their changes are traced when the deadlines are
+   * polled, against the values traced last.
+   */
+  private traceDerivedTimers(keepAlive: number | undefined, user: number | undefined): void {
+    const k = this.tracedKeepAlive;
+    if (k !== keepAlive) {
+      this.traceTimer('keepalive', k, keepAlive, keepAlive === undefined ? T_KEEPALIVE_OFF : k === undefined ? T_KEEPALIVE_SET : T_KEEPALIVE_MOVE);
+      this.tracedKeepAlive = keepAlive;
+    }
+    const u = this.tracedUserTimeout;
+    if (u !== user) {
+      this.traceTimer('user-timeout', u, user, user === undefined ? T_USER_OFF : u === undefined ? T_USER_SET : T_USER_MOVE);
+      this.tracedUserTimeout = user;
+    }
+  }
+
+  /**
+   * A congestion event: `prevCwnd`/`prevSsthresh` from before the change, the rest read now. A
+   * 'window' event that changed nothing is skipped unless `force` (a Packet Too Big, which must not
+   * change the window, says so).
+   */
+  private traceCongestion(change: CongestionChange, prevCwnd: number, prevSsthresh: number, rule: string, force = false): void {
+    const cc = this.cc;
+    if (change === 'window' && !force && cc.cwnd === prevCwnd && cc.ssthresh === prevSsthresh) return;
+    this.onTrace!(
+      {
+        type: 'congestion',
+        change,
+        algorithm: cc.name,
+        cwnd: cc.cwnd,
+        ssthresh: cc.ssthresh,
+        prevCwnd,
+        prevSsthresh,
+        // (After a lost SYN, afterRto holds too, but there is no data to recover.)
+        inRecovery: change === 'recovery-enter' || (change === 'window' && (this.inRecovery || (this.afterRto && this.sndUna !== this.iss))),
+        rule,
+      },
+      this,
+    );
+  }
+
+  private traceDrop(segment: TcpSegment, reason: EngineDropReason, rule: string): void {
+    this.onTrace!({ type: 'drop', reason, segment, rule }, this);
   }
 
   /** Highest sequence number sent so far (for invariants and tests). */

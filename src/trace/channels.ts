@@ -1,6 +1,7 @@
 /**
  * Trace events on `node:diagnostics_channel` (undici-style): every stack publishes its segments
- * sent and received, drops and state changes on the channels below, whatever its name. In Node the
+ * sent and received, drops, state changes, timer events and congestion events on the channels
+ * below, whatever its name. In Node the
  * channels are diagnostics_channel's own, so `dc.subscribe('synack:segment', fn)` works from any
  * code; where that module does not exist (browsers) a small local registry with the same
  * `subscribe`/`unsubscribe`/`hasSubscribers`/`publish` surface stands in. Publishing is guarded by
@@ -61,15 +62,55 @@ const channel = channelFactory();
 export const segmentChannel = channel('synack:segment') as TraceChannel<Extract<StackTraceEvent, { type: 'send' | 'recv' }>>;
 /** A connection's state change, with the RFC rule that caused it. */
 export const stateChannel = channel('synack:state') as TraceChannel<Extract<StackTraceEvent, { type: 'state' }>>;
-/** A packet the stack dropped, with the reason (bad checksum, no route, SYN queue full, …). */
+/**
+ * A packet the stack dropped, with the reason (bad checksum, no route, SYN queue full, …), or a
+ * segment the TCP engine discarded (outside the window, PAWS, challenge ACK, …) with its RFC rule.
+ */
 export const dropChannel = channel('synack:drop') as TraceChannel<Extract<StackTraceEvent, { type: 'drop' }>>;
+/** A connection's timer set, re-armed, cancelled or fired (RTO, TIME-WAIT, delayed ACK, persist, keep-alive, RACK, TLP, user timeout). */
+export const timerChannel = channel('synack:timer') as TraceChannel<Extract<StackTraceEvent, { type: 'timer' }>>;
+/** cwnd/ssthresh changes (not per-ACK growth within a phase) and loss-recovery entry and exit. */
+export const congestionChannel = channel('synack:congestion') as TraceChannel<Extract<StackTraceEvent, { type: 'congestion' }>>;
 
 /** Channel names, for `diagnostics_channel.subscribe(name, fn)`. */
-export const CHANNEL_NAMES = ['synack:segment', 'synack:state', 'synack:drop'] as const;
+export const CHANNEL_NAMES = ['synack:segment', 'synack:state', 'synack:drop', 'synack:timer', 'synack:congestion'] as const;
+
+const ALL = [segmentChannel, stateChannel, dropChannel, timerChannel, congestionChannel] as TraceChannel<unknown>[];
 
 /** Whether anyone listens on any synack channel (checked before building an event). */
 export function channelsActive(): boolean {
-  return segmentChannel.hasSubscribers || stateChannel.hasSubscribers || dropChannel.hasSubscribers;
+  return (
+    segmentChannel.hasSubscribers ||
+    stateChannel.hasSubscribers ||
+    dropChannel.hasSubscribers ||
+    timerChannel.hasSubscribers ||
+    congestionChannel.hasSubscribers
+  );
+}
+
+/**
+ * Whether anyone listens on a channel that carries the TCP engine's own events (drops, timers,
+ * congestion): a stack hands its connections their tracer only then (or for its own listeners).
+ */
+export function engineChannelsActive(): boolean {
+  return dropChannel.hasSubscribers || timerChannel.hasSubscribers || congestionChannel.hasSubscribers;
+}
+
+/** Whether the channel of events of `type` has subscribers. */
+export function channelActive(type: StackTraceEvent['type']): boolean {
+  switch (type) {
+    case 'send':
+    case 'recv':
+      return segmentChannel.hasSubscribers;
+    case 'state':
+      return stateChannel.hasSubscribers;
+    case 'drop':
+      return dropChannel.hasSubscribers;
+    case 'timer':
+      return timerChannel.hasSubscribers;
+    case 'congestion':
+      return congestionChannel.hasSubscribers;
+  }
 }
 
 /** Publish one stack trace event on its channel. */
@@ -85,6 +126,12 @@ export function publishTraceEvent(ev: StackTraceEvent): void {
     case 'drop':
       if (dropChannel.hasSubscribers) dropChannel.publish(ev);
       return;
+    case 'timer':
+      if (timerChannel.hasSubscribers) timerChannel.publish(ev);
+      return;
+    case 'congestion':
+      if (congestionChannel.hasSubscribers) congestionChannel.publish(ev);
+      return;
   }
 }
 
@@ -97,8 +144,9 @@ export interface TraceRecording {
 }
 
 /**
- * Record every synack trace event published from now on (all stacks in this process, or only the
- * stack named `stack`), until `stop()`.
+ * Record every synack trace event published from now on — segments, drops, state changes, timer and
+ * congestion events — from all stacks in this process, or only the stack named `stack`, until
+ * `stop()`. Events of different channels stay in publication order.
  */
 export function recordTrace(options: { stack?: string } = {}): TraceRecording {
   const events: StackTraceEvent[] = [];
@@ -106,7 +154,7 @@ export function recordTrace(options: { stack?: string } = {}): TraceRecording {
     const ev = message as StackTraceEvent;
     if (options.stack === undefined || ev.stack === options.stack) events.push(ev);
   };
-  const chans = [segmentChannel, stateChannel, dropChannel] as TraceChannel<unknown>[];
+  const chans = ALL;
   for (const c of chans) c.subscribe(fn);
   let stopped = false;
   return {

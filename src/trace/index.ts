@@ -33,6 +33,8 @@ export {
   segmentChannel,
   stateChannel,
   dropChannel,
+  timerChannel,
+  congestionChannel,
   CHANNEL_NAMES,
   recordTrace,
   type TraceChannel,

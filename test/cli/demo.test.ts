@@ -199,7 +199,7 @@ test('diagrams: every scenario for seed 1 matches its stored rendering', (t) => 
 
 test('synack demo draws the diagram by default; --trace prints the line trace; --ascii and --absolute', () => {
   assert.equal(synack('demo', 'handshake'), formatDiagram(runDemo('handshake')) + '\n');
-  assert.equal(synack('demo', 'close', '--trace', '--explain'), formatDemo(runDemo('close'), { explain: true }) + '\n');
+  assert.equal(synack('demo', 'close', '--trace', '--explain'), formatDemo(runDemo('close', { details: true }), { explain: true }) + '\n');
   assert.equal(synack('demo', 'lost-syn', '--ascii'), formatDiagram(runDemo('lost-syn'), { ascii: true }) + '\n');
   const abs = synack('demo', 'handshake', '--absolute', '--seed', '3');
   const syn = sends(runDemo('handshake', { seed: 3 }).events)[0]!;
@@ -257,4 +257,37 @@ test('synack demo lost-syn --pcap: the lost SYN and its retransmission, as tshar
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('synack demo --trace/--json: timers that fired, congestion events, engine drops; --verbose adds every timer change', () => {
+  const trace = synack('demo', 'lost-data', '--trace', '--explain');
+  assert.equal(trace, formatDemo(runDemo('lost-data', { details: true }), { explain: true }) + '\n');
+  // The retransmission and what led to it, each with its rule (issue 5: RFC 6675/5681/8985 at the retransmission).
+  assert.match(trace, /client {2}cc {4}recovery entered .*\n {23}↳ RFC 6675 §5 — SACK: .*RFC 5681 §3\.2/);
+  assert.match(trace, /client {2}cc {4}window {2}cwnd \d+ → \d+ {2}ssthresh ∞ → \d+ {2}\(cubic\)\n {23}↳ RFC 9438 §4\.6/);
+  assert.match(trace, /↳ RFC 6675 §5 \(C\.1\) — fast recovery: .*RFC 8985 §6\.2 RACK/);
+  assert.match(trace, /client {2}cc {4}recovery ended .*\n {23}↳ RFC 6582 §3\.2 \/ RFC 6675 §5/);
+  assert.doesNotMatch(trace, /timer \S+ (set|re-armed|cancelled)/, 'only timers that fired, without --verbose');
+  const zero = synack('demo', 'zero-window', '--trace');
+  assert.match(zero, /client {2}timer persist fired/);
+  assert.match(zero, /server {2}drop {2}outside-window {2}ACK seq=\d+ ack=\d+ len=0 from 10\.0\.0\.1:\d+/, 'the window probe is not acceptable: answered, then dropped');
+
+  const json = (args: string[]): Array<Record<string, unknown>> =>
+    synack('demo', 'keepalive', '--json', ...args)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const plain = json([]);
+  const verbose = json(['--verbose']);
+  const timers = (evs: Array<Record<string, unknown>>): unknown[] => evs.filter((e) => e.type === 'timer').map((e) => e.action);
+  assert.ok(timers(plain).length >= 4 && timers(plain).every((a) => a === 'fire'), 'keep-alive probes fired');
+  assert.ok(timers(verbose).includes('set') && timers(verbose).includes('cancel'));
+  assert.equal(verbose.length - plain.length, timers(verbose).length - timers(plain).length, '--verbose adds timer events only');
+  const fire = plain.find((e) => e.type === 'timer')!;
+  assert.deepEqual(Object.keys(fire), ['t', 'host', 'type', 'timer', 'action', 'at', 'rule']);
+  assert.equal(fire.timer, 'keepalive');
+  assert.equal(fire.t, fire.at, 'fired at its deadline');
+  const iw = plain.find((e) => e.type === 'congestion')!;
+  assert.equal(iw.ssthresh, null, 'an infinite ssthresh is null in JSON');
+  assert.throws(() => synack('demo', 'handshake', '--verbose'), /--verbose goes with --trace or --json/);
 });

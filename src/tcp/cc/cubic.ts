@@ -33,7 +33,7 @@
  *  - Undo (§4.9): the state saved before the last reduction (congestion event or first RTO) is
  *    restored once, and only while cwnd is below the saved cwnd (= cwnd_prior).
  */
-import { initialWindow, type AckSample, type CongestionControl } from '../congestion.js';
+import { initialWindow, RULE_IW, type AckSample, type CongestionControl } from '../congestion.js';
 import { HyStartPlusPlus } from './hystart.js';
 
 /** §4.1.1 / §5: C = 0.4 segment/s³. */
@@ -79,6 +79,16 @@ interface CubicUndo extends CubicState {
   afterRto: boolean;
 }
 
+// The rules of CUBIC's changes of cwnd and ssthresh (traced with each change).
+const RULE_CUBIC_HYSTART_EXIT = 'RFC 9438 §4.10 / RFC 9406 §4.2 — HyStart++: conservative slow start done, ssthresh = cwnd, congestion avoidance';
+const RULE_CUBIC_SS_END = 'RFC 9438 §4.10 / RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, CUBIC congestion avoidance (RFC 9438 §4.2)';
+const RULE_CUBIC_LOSS = 'RFC 9438 §4.6 — multiplicative decrease on loss (RFC 5681 §3.2 step 2 with β = 0.7): ssthresh = max(FlightSize·β, 2·SMSS), cwnd = ssthresh';
+const RULE_CUBIC_RTO = 'RFC 9438 §4.8 — timeout, as Reno (RFC 5681 §3.1): ssthresh = max(FlightSize·β, 2·SMSS), cwnd = 1 SMSS';
+const RULE_CUBIC_RTO_AGAIN = 'RFC 9438 §4.8 — timeout again for the same data (RFC 5681 §3.1): ssthresh kept, cwnd = 1 SMSS';
+const RULE_CUBIC_RECOVERY_END = 'RFC 9438 §4.6 / RFC 6675 §5 — recovery ends: cwnd = ssthresh';
+const RULE_CUBIC_UNDO = 'RFC 9438 §4.9 — the congestion event was spurious: cwnd, ssthresh, W_max and K restored';
+const RULE_CUBIC_IDLE = 'RFC 5681 §4.1 / RFC 9438 §5.8 — idle for longer than the RTO: cwnd = RW = min(IW, cwnd)';
+
 export class Cubic implements CongestionControl {
   readonly name = 'cubic';
   /** The HyStart++ state of the initial slow start (undefined when the option is off). */
@@ -87,6 +97,8 @@ export class Cubic implements CongestionControl {
   /** cwnd in bytes (real). */
   private w: number;
   private _ssthresh = Infinity;
+  /** The rule of the latest change (see {@link CongestionControl.rule}). */
+  rule: string = RULE_IW;
   private cwndPrior: number | undefined;
   private wMax: number | undefined;
   private k = 0;
@@ -176,6 +188,7 @@ export class Cubic implements CongestionControl {
         // so the congestion avoidance stage starts with K = 0 and W_max = cwnd_epoch.
         this._ssthresh = Math.floor(this.w);
         this.cwndPrior = this.w / s.mss;
+        this.rule = RULE_CUBIC_HYSTART_EXIT;
       }
       return;
     }
@@ -183,6 +196,7 @@ export class Cubic implements CongestionControl {
     // §4.10 with Reno slow start, RFC 5681 §3.1 eq. (2): cwnd += min(N, L), L = 1 SMSS (RFC 3465: 2).
     const limit = (this.afterRto ? 1 : this.abcLimit) * s.mss;
     this.w += Math.min(s.acked, limit);
+    if (this.w >= this._ssthresh) this.rule = RULE_CUBIC_SS_END;
   }
 
   private congestionAvoidance(s: AckSample): void {
@@ -237,6 +251,7 @@ export class Cubic implements CongestionControl {
     // A new congestion avoidance stage starts after recovery.
     this.epochStart = undefined;
     this.inFastRecovery = true;
+    this.rule = RULE_CUBIC_LOSS;
   }
 
   onRetransmitTimeout(_now: number, inFlight: number, mss: number): void {
@@ -248,6 +263,9 @@ export class Cubic implements CongestionControl {
       this.undo = this.snapshot();
       this.cwndPrior = this.w / mss;
       this._ssthresh = Math.max(Math.floor(inFlight * CUBIC_BETA), 2 * mss);
+      this.rule = RULE_CUBIC_RTO;
+    } else {
+      this.rule = RULE_CUBIC_RTO_AGAIN;
     }
     this.w = mss;
     // §4.8: the first congestion avoidance stage after a timeout uses K = 0, W_max = cwnd_epoch, so
@@ -264,6 +282,7 @@ export class Cubic implements CongestionControl {
     if (!this.inFastRecovery) return;
     this.inFastRecovery = false;
     this.w = this._ssthresh;
+    this.rule = RULE_CUBIC_RECOVERY_END;
   }
 
   onSpuriousCongestionEvent(_now: number): void {
@@ -285,6 +304,7 @@ export class Cubic implements CongestionControl {
     this.rtoBackoff = false;
     this.inFastRecovery = false;
     this.hystart?.resetRound();
+    this.rule = RULE_CUBIC_UNDO;
   }
 
   onIdleRestart(now: number, idle: number, rto: number, mss: number): void {
@@ -297,6 +317,7 @@ export class Cubic implements CongestionControl {
       if (this.w > rw) {
         this.w = rw;
         this.epochStart = undefined;
+        this.rule = RULE_CUBIC_IDLE;
       }
     }
     // §5.8 / §4.2: t excludes idle time: t_epoch moves forward by the time since the last ACK (at

@@ -18,7 +18,20 @@
  *  - End of recovery: RFC 6582 §3.2 step 3 option (1), cwnd = min(ssthresh, max(FlightSize, SMSS) +
  *    SMSS), which avoids a burst when little is outstanding; `recoveryEnd: 'ssthresh'` is option (2).
  */
-import { initialWindow, type AckSample, type CongestionControl } from '../congestion.js';
+import {
+  initialWindow,
+  RULE_IDLE_RESTART,
+  RULE_IW,
+  RULE_LOSS,
+  RULE_RECOVERY_END_FLIGHT,
+  RULE_RECOVERY_END_SSTHRESH,
+  RULE_RTO,
+  RULE_RTO_AGAIN,
+  RULE_SS_END,
+  RULE_UNDO_RENO,
+  type AckSample,
+  type CongestionControl,
+} from '../congestion.js';
 
 export interface NewRenoOptions {
   /** RFC 3465 byte-counting limit L in SMSS per ACK during slow start: 1 (RFC 5681, default) or 2. */
@@ -39,6 +52,8 @@ export class NewReno implements CongestionControl {
   readonly name = 'newreno';
   private _cwnd: number;
   private _ssthresh = Infinity;
+  /** The rule of the latest change (see {@link CongestionControl.rule}). */
+  rule: string = RULE_IW;
   /** Bytes acknowledged in congestion avoidance since cwnd last grew (RFC 5681 §3.1 byte counting). */
   private caAcked = 0;
   /** In the slow start that follows an RTO: ABC uses L = 1·SMSS (RFC 3465 §2.3). */
@@ -76,6 +91,7 @@ export class NewReno implements CongestionControl {
       // RFC 5681 §3.1 eq. (2): cwnd += min(N, SMSS); RFC 3465 §2.2 allows L = 2·SMSS.
       const limit = (this.afterRto ? 1 : this.abcLimit) * s.mss;
       this._cwnd += Math.min(s.acked, limit);
+      if (this._cwnd >= this._ssthresh) this.rule = RULE_SS_END;
     } else {
       this.afterRto = false;
       // RFC 5681 §3.1 byte counting: +SMSS when the bytes acknowledged reach cwnd (≤ 1 SMSS per RTT).
@@ -95,6 +111,7 @@ export class NewReno implements CongestionControl {
     this._cwnd = this._ssthresh;
     this.caAcked = 0;
     this.inFastRecovery = true;
+    this.rule = RULE_LOSS;
   }
 
   onRetransmitTimeout(_now: number, inFlight: number, mss: number): void {
@@ -105,6 +122,9 @@ export class NewReno implements CongestionControl {
     if (!this.rtoBackoff && !this.inFastRecovery) {
       this.undo = this.snapshot();
       this._ssthresh = Math.max(Math.floor(inFlight / 2), 2 * mss);
+      this.rule = RULE_RTO;
+    } else {
+      this.rule = RULE_RTO_AGAIN;
     }
     // RFC 5681 §3.1: cwnd = LW = 1 SMSS.
     this._cwnd = mss;
@@ -125,6 +145,7 @@ export class NewReno implements CongestionControl {
         ? Math.min(this._ssthresh, Math.max(inFlight, mss) + mss)
         : this._ssthresh;
     this.caAcked = 0;
+    this.rule = this.recoveryEndRule === 'flightsize' ? RULE_RECOVERY_END_FLIGHT : RULE_RECOVERY_END_SSTHRESH;
   }
 
   onSpuriousCongestionEvent(_now: number): void {
@@ -140,6 +161,7 @@ export class NewReno implements CongestionControl {
     this.afterRto = u.afterRto;
     this.rtoBackoff = false;
     this.inFastRecovery = false;
+    this.rule = RULE_UNDO_RENO;
   }
 
   onIdleRestart(_now: number, idle: number, rto: number, mss: number): void {
@@ -147,6 +169,7 @@ export class NewReno implements CongestionControl {
     if (idle > rto) {
       this._cwnd = Math.min(this._cwnd, initialWindow(mss, this.initialWindowSegments));
       this.caAcked = 0;
+      this.rule = RULE_IDLE_RESTART;
     }
   }
 
