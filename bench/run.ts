@@ -20,6 +20,7 @@ import { runTransfer } from '../src/cli/transfer.js';
 import { handleBulk, handleConnectionRate } from './synack-handles.js';
 import { netBulk, netConnectionRate, nodeTarget, synackTarget } from './net-bench.js';
 import { mbPerSecond, median, perSecond, repeat, table, type BulkSample, type RateSample } from './stats.js';
+import { runTraceCost } from './trace-cost.js';
 import { runTunBench, tunProbe } from './tun-bench.js';
 
 const RUNS = 3;
@@ -35,6 +36,8 @@ const WARM_UP = { maxBytes: 32 * 1024 * 1024, maxMs: 300, chunkSize: CHUNK };
 const WARM_UP_CONNECTIONS = 200;
 /** (d): bytes per run, kernel ↔ kernel over veth and kernel ↔ synack over TUN. */
 const VETH_BYTES = 200_000_000;
+const TRACE_COST_RUNS = 9;
+const TRACE_COST_MB = 60;
 const TUN_BYTES = 200_000_000; // as much as the veth baseline moves: short runs are mostly slow start
 
 const fmt = (x: number, digits = 1): string => x.toFixed(digits);
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   );
   out();
   const onlyArg = process.argv.indexOf('--only');
-  const sections = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : ['a', 'b', 'c', 'd']);
+  const sections = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : ['a', 'b', 'c', 'd', 'e']);
   const handleMode = 'Stack/TcpHandle API + sim.step() (sync, no streams), zero-latency simulated link';
   const socketMode = 'net-compatible Socket (Node streams) + sim.runUntil(), zero-latency simulated link';
 
@@ -202,6 +205,15 @@ async function main(): Promise<void> {
       });
       out();
     }
+  }
+  // ───────────── (e) what tracing costs when nobody listens ─────────────
+  if (sections.has('e')) {
+    out(
+      `(e) tracing cost: bulk transfer as in (a) (Stack/TcpHandle API + sim.step(), MTU 1500), ${TRACE_COST_MB} MB per run, median of ${TRACE_COST_RUNS} runs per build in alternating child processes; ` +
+        '"no tracing": a copy of dist/ with every trace guard replaced by false (the trace code compiled out); "tracing off": as built, nobody listening; "tracing on": recordTrace() collecting every event.',
+    );
+    await runTraceCost({ runs: TRACE_COST_RUNS, megabytes: TRACE_COST_MB, mtus: [1500], out, note });
+    out();
   }
   out(`bench finished in ${fmt((performance.now() - started) / 1000)} s`);
 }
