@@ -101,6 +101,11 @@ for (const family of FAMILIES) {
       const mark = (what: string): void => t.diagnostic(`${(performance.now() - t0).toFixed(0)} ms: ${what}`);
       const t0 = performance.now();
 
+      // The canary: one packet with a bad TCP checksum, which the check below must find. Sent before
+      // the transfers, so that the capture has certainly taken it by the end (dumpcap reports its
+      // count in blocks, so a last packet may still be in flight when the capture is stopped).
+      it.tun!.send(canaryPacket(it.addr.stack, it.addr.kernel));
+
       // Kernel client → synack server: curl downloads.
       const url = httpUrl(it.addr.stack, HTTP_PORT, `/seeded/${BYTES}/51`);
       const r = await it.sh(`curl ${it.addr.flag} -g -sS --fail --max-time 30 -o - '${url}' | sha256sum`, { timeoutMs: 40_000 });
@@ -122,8 +127,6 @@ for (const family of FAMILIES) {
       await waitFor('the link to write every packet', () => it.tun!.counters.packetsOut + it.tun!.counters.dropsQueueFull >= sent, 5000);
 
       mark('upload done');
-      // The canary: one packet with a bad TCP checksum, which the check below must find.
-      it.tun!.send(canaryPacket(it.addr.stack, it.addr.kernel));
       // dumpcap gets packets from the kernel in blocks: wait until it has written every packet that
       // crossed the device since it started, then stop it cleanly (SIGINT: it finishes the file).
       const moved = (): number => it.tun!.counters.packetsIn + it.tun!.counters.packetsOut - atStart.packetsIn - atStart.packetsOut;
