@@ -428,6 +428,8 @@ export class Connection {
   lastTransmitSegmentSize = 0;
   /** TSO: the most data one segment from {@link pollTransmit} may carry (0: one SMSS, no offload). */
   private sendOffloadMax = 0;
+  /** Transmissions of data or FIN so far: each one's place in the send order, for RACK (RFC 8985 §6.2). */
+  private xmitCount = 0;
 
   readonly stats: ConnectionStats = {
     segmentsSent: 0,
@@ -1612,6 +1614,7 @@ export class Connection {
       start: seq,
       end: this.sndNxt,
       xmitAt: now,
+      xmitOrder: ++this.xmitCount,
       tsVal,
       retransmits: 0,
       sacked: false,
@@ -1643,7 +1646,7 @@ export class Connection {
     if (len > 0 && seqAdd(s.start, len) === dataEnd) flags |= PSH;
     const payload = len > 0 ? this.sendBuffer.read(seqDiff(s.start, this.sndBufSeq), len) : EMPTY;
     const tsVal = this.tsVal(now);
-    this.scoreboard.retransmitted(s, now, tsVal);
+    this.scoreboard.retransmitted(s, now, tsVal, ++this.xmitCount);
     if (eifel) this.episodeRtxTsVal ??= tsVal;
     this.stats.retransmits++;
     this.lastTransmitRule = rule;

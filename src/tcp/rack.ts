@@ -6,9 +6,12 @@ import { seqGt, seqLt } from './seq.js';
  * RTT + reordering window has passed since it was sent. This holds the RACK variables of §6.1.
  */
 export class RackState {
-  /** RACK.xmit_ts / RACK.end_seq: the most recently sent segment known delivered. */
+  /**
+   * RACK.xmit_ts and, for RACK.end_seq's role of ordering segments sent at the same time, the send
+   * order of the most recently sent segment known delivered (see {@link sentAfter}).
+   */
   xmitAt = -Infinity;
-  endSeq = 0;
+  xmitOrder = 0;
   /** RACK.rtt: RTT of that segment. */
   rtt = 0;
   /** RACK.fack: highest end sequence number delivered. */
@@ -26,10 +29,10 @@ export class RackState {
     if (this.fack !== undefined && seqLt(s.end, this.fack) && s.retransmits === 0) this.reorderingSeen = true;
     if (this.fack === undefined || seqGt(s.end, this.fack)) this.fack = s.end;
     if (ambiguous) return;
-    if (sentAfter(s.xmitAt, s.end, this.xmitAt, this.endSeq)) {
+    if (sentAfter(s.xmitAt, s.xmitOrder, this.xmitAt, this.xmitOrder)) {
       this.rtt = now - s.xmitAt;
       this.xmitAt = s.xmitAt;
-      this.endSeq = s.end;
+      this.xmitOrder = s.xmitOrder;
     }
   }
 
@@ -51,7 +54,7 @@ export class RackState {
     for (let i = 0; i < board.length; i++) {
       const s = board.at(i)!;
       if (s.sacked || (s.lost && !s.rtxInFlight)) continue;
-      if (!sentAfter(this.xmitAt, this.endSeq, s.xmitAt, s.end)) {
+      if (!sentAfter(this.xmitAt, this.xmitOrder, s.xmitAt, s.xmitOrder)) {
         // Never-retransmitted segments were sent in sequence order, and a retransmission is later than
         // its original: everything from here on was sent after the RACK segment.
         if (s.retransmits === 0) break;
@@ -72,13 +75,18 @@ export class RackState {
 
   reset(): void {
     this.xmitAt = -Infinity;
-    this.endSeq = 0;
+    this.xmitOrder = 0;
     this.rtt = 0;
     this.fack = undefined;
   }
 }
 
-/** RACK_sent_after (RFC 8985 §6.2): was (t1, seq1) sent after (t2, seq2)? */
-function sentAfter(t1: number, seq1: number, t2: number, seq2: number): boolean {
-  return t1 > t2 || (t1 === t2 && seqGt(seq1, seq2));
+/**
+ * RACK_sent_after (RFC 8985 §6.2): was the transmission (t1, order1) after (t2, order2)? The RFC
+ * breaks a tie of timestamps with the end sequence numbers, which orders new data but not a
+ * retransmission sent in the same clock tick as later data: with zero RTT every ACK would deem that
+ * retransmission lost again. The send order is exact for both.
+ */
+function sentAfter(t1: number, order1: number, t2: number, order2: number): boolean {
+  return t1 > t2 || (t1 === t2 && order1 > order2);
 }

@@ -8,6 +8,11 @@ export interface SentSegment {
   end: number;
   /** Time of the latest (re)transmission, for RTT samples and RACK (RFC 8985 §6.1). */
   xmitAt: number;
+  /**
+   * Place of the latest (re)transmission in the connection's send order: RACK's tie-break between
+   * segments sent in the same millisecond (RFC 8985 §6.2 RACK_sent_after).
+   */
+  xmitOrder: number;
   /** TSval carried by the latest transmission (RFC 7323), to recognise spurious retransmissions. */
   tsVal: number;
   retransmits: number;
@@ -232,9 +237,10 @@ export class Scoreboard {
     return undefined;
   }
 
-  /** Record a retransmission of `s` at `now`. */
-  retransmitted(s: SentSegment, now: number, tsVal: number): void {
+  /** Record a retransmission of `s` at `now`, the `order`-th transmission of the connection. */
+  retransmitted(s: SentSegment, now: number, tsVal: number, order: number): void {
     s.xmitAt = now;
+    s.xmitOrder = order;
     s.tsVal = tsVal;
     s.retransmits++;
     if (s.lost && !s.rtxInFlight) {

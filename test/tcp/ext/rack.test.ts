@@ -207,3 +207,21 @@ test('TLP: no probe timer once segments are SACKed (RFC 8985 §7.2), nor without
   assert.equal(internals(off.c).tlpAt, undefined);
   assert.equal(off.c.pollTimeout(), 1300);
 });
+
+test('RACK: a retransmission sent in the same millisecond as a delivered segment is not deemed lost by it (send order, not SEQ, breaks the tie)', () => {
+  // Zero RTT (the SACK comes in the millisecond the segments left): RACK.rtt = 0 and, with three
+  // segments SACKed and no reordering seen, reo_wnd = 0. The retransmission of segment 0 then has the
+  // same xmit_ts as the delivered segment 9 but was sent after it (RFC 8985 §6.2 RACK_sent_after):
+  // further ACKs in that millisecond must not mark it lost again and resend it, over and over.
+  const { c, s } = setup();
+  c.send(pattern(10 * SEG), 1000);
+  assert.equal(out(c, 1000).length, 10);
+  ack(c, 1000, s(0), [[s(1), s(10)]]);
+  assert.deepStrictEqual(out(c, 1000).map((x) => [x.seq, x.payload.length]), [[s(0), SEG]], 'segment 0 resent once');
+  for (let i = 0; i < 3; i++) ack(c, 1000, s(0), [[s(1), s(10)]]);
+  expectNone(c, 1000, 'no further resends of segment 0 in the same millisecond');
+  assert.equal(c.stats.retransmits, 1);
+  // The resend is deemed lost only by the RTO or by something sent after it being delivered.
+  ack(c, 1100, s(10));
+  assert.equal(c.snapshot().inRecovery, false);
+});

@@ -15,6 +15,7 @@ function sent(start: number, end: number, extra: Partial<SentSegment> = {}): Sen
     start: start >>> 0,
     end: end >>> 0,
     xmitAt: 0,
+    xmitOrder: 0,
     tsVal: 0,
     retransmits: 0,
     sacked: false,
@@ -101,7 +102,7 @@ test('ackTo: a partial ACK trims the straddling segment and its counters (lost, 
     [3000, 4000, ''],
   ]);
   assert.deepStrictEqual(counters(b, 2600), { sackedBytes: 0, lostBytes: 600, rtxBytes: 0, sackedSegments: 0, pipe: 2000 });
-  b.retransmitted(b.first()!, 50, 50);
+  b.retransmitted(b.first()!, 50, 50, 1000 + 50);
   assert.deepStrictEqual(counters(b, 2600), { sackedBytes: 0, lostBytes: 600, rtxBytes: 600, sackedSegments: 0, pipe: 2600 });
   b.ackTo(1500, () => {});
   assert.deepStrictEqual(counters(b, 2500), { sackedBytes: 0, lostBytes: 500, rtxBytes: 500, sackedSegments: 0, pipe: 2500 });
@@ -169,7 +170,7 @@ test('sack: several blocks in one ACK, highest first, are all recorded', () => {
 test('sack: splitting a lost / retransmitted segment keeps every counter exact', () => {
   const b = board(1000, 2);
   b.markLost(b.first()!);
-  b.retransmitted(b.first()!, 10, 10);
+  b.retransmitted(b.first()!, 10, 10, 1000 + 10);
   assert.deepStrictEqual(counters(b, 2000), { sackedBytes: 0, lostBytes: 1000, rtxBytes: 1000, sackedSegments: 0, pipe: 2000 });
   b.sack(blocks([[1600, 2000]]), 1000, () => {});
   assert.deepStrictEqual(layout(b), [
@@ -222,7 +223,7 @@ test('pipe (RFC 6675 SetPipe): flight − SACKed − lost + retransmitted, throu
   b.markLostBySack(3, 1000);
   assert.deepStrictEqual(counters(b, 5000), { sackedBytes: 3000, lostBytes: 1000, rtxBytes: 0, sackedSegments: 3, pipe: 1000 });
   assert.equal(b.firstToRetransmit()!.start, 1000, 'NextSeg: the first lost segment');
-  b.retransmitted(b.first()!, 200, 200);
+  b.retransmitted(b.first()!, 200, 200, 1000 + 200);
   assert.deepStrictEqual(counters(b, 5000), { sackedBytes: 3000, lostBytes: 1000, rtxBytes: 1000, sackedSegments: 3, pipe: 2000 });
   assert.equal(b.first()!.retransmits, 1);
   assert.equal(b.first()!.xmitAt, 200);
@@ -252,7 +253,7 @@ test('markAllLost (RFC 6675 §5.1): after an RTO every segment not SACKed is los
   const order: number[] = [];
   for (let s = b.firstToRetransmit(); s !== undefined; s = b.firstToRetransmit()) {
     order.push(s.start);
-    b.retransmitted(s, 1, 1);
+    b.retransmitted(s, 1, 1, 1000 + 1);
   }
   assert.deepStrictEqual(order, [1000, 2000, 4000]);
   assert.deepStrictEqual(counters(b, 4000), { sackedBytes: 1000, lostBytes: 3000, rtxBytes: 3000, sackedSegments: 1, pipe: 3000 });
