@@ -260,7 +260,7 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
         inRecovery: ev.inRecovery,
         rule: ev.rule,
       });
-    } else if (ev.type === 'drop' && ev.rule !== undefined) {
+    } else if (ev.type === 'drop' && ev.local !== undefined) {
       // A segment the engine discarded after taking it in (outside the window, challenge ACK, …): it
       // reached the TCP, so the diagram keeps its arrow; the trace says why it was discarded.
       timeline?.push({ t: ev.time, host: ev.stack, type: 'drop', reason: ev.reason, detail: ev.detail, rule: ev.rule });
@@ -284,6 +284,7 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
         markDropped(lastRecv.index, `${ev.reason}${DROP_WORDS[ev.reason] ?? ''}`);
       }
       lastRecv = undefined;
+      timeline?.push({ t: ev.time, host: ev.stack, type: 'drop', reason: ev.reason, detail: ev.detail, rule: ev.rule });
     }
   };
   client.addTraceListener(record);

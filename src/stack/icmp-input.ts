@@ -1,4 +1,5 @@
 import { readU16, readU32 } from '../wire/bytes.js';
+import { DROP_ICMP_BAD_QUOTE, DROP_ICMP_NO_CONNECTION, DROP_ICMP_RATE, DROP_ICMP_SOFT_UDP, DROP_ICMP_UNHANDLED, DROP_NO_ROUTE, parseDropRule } from './drop-rules.js';
 import {
   buildIpv4Icmp,
   icmpv4EchoReply,
@@ -68,7 +69,8 @@ export function icmpv6Unreachable(code: number): UnreachableMeaning {
 /** What {@link IcmpInput} needs from its stack. */
 export interface IcmpHost {
   send(dst: IpAddress, packet: Uint8Array): boolean;
-  drop(reason: string, detail: string): void;
+  /** Count and trace a dropped packet: `rule` is the RFC rule for it (see src/stack/drop-rules.ts). */
+  drop(reason: string, detail: string, rule: string): void;
   counters: { echoReplies: number; icmpErrorsIn: number; icmpErrorsOut: number };
   pathMtu: PathMtuCache;
   routeMtu(dst: IpAddress): number | undefined;
@@ -112,8 +114,8 @@ export class IcmpInput {
     const v4 = offending[0]! >>> 4 === 4;
     const source = v4 ? ipv4(readU32(offending, 12)) : ipv6(offending.subarray(8, 24));
     const from = this.host.sourceFor(source);
-    if (from === undefined) return this.host.drop('no-route', source.text);
-    if (!this.takeToken()) return this.host.drop('icmp-rate-limited', source.text);
+    if (from === undefined) return this.host.drop('no-route', source.text, DROP_NO_ROUTE);
+    if (!this.takeToken()) return this.host.drop('icmp-rate-limited', source.text, DROP_ICMP_RATE);
     this.host.counters.icmpErrorsOut++;
     if (from.family === 4 && source.family === 4) {
       this.host.send(source, buildIpv4Icmp(from.v4, source.v4, icmpv4FragmentationNeeded(offending, mtu)));
@@ -124,7 +126,7 @@ export class IcmpInput {
 
   onIcmpv4(src: IpAddress, dst: IpAddress, payload: Uint8Array): void {
     const m = parseIcmpv4(payload);
-    if (!m.ok) return this.host.drop(m.reason, `ICMP: ${m.detail}`);
+    if (!m.ok) return this.host.drop(m.reason, `ICMP: ${m.detail}`, parseDropRule('icmp', m.reason));
     const msg = m.value;
     switch (msg.kind) {
       case 'echo-request':
@@ -134,25 +136,25 @@ export class IcmpInput {
         return;
       case 'destination-unreachable': {
         const q = quotedV4(msg.original);
-        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMP destination unreachable');
+        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMP destination unreachable', DROP_ICMP_BAD_QUOTE);
         return this.onUnreachable(q, icmpv4Unreachable(msg.code));
       }
       case 'fragmentation-needed': {
         const q = quotedV4(msg.original);
-        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMP fragmentation needed');
+        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMP fragmentation needed', DROP_ICMP_BAD_QUOTE);
         // RFC 1191 §5: a zero Next-Hop MTU comes from an old router; guess the next plateau down.
         return this.onPacketTooBig(q, msg.mtu === 0 ? plateauBelow(q.totalLength) : msg.mtu);
       }
       default:
         // Time Exceeded and the rest: nothing a host's transports act on (RFC 1122 §4.2.3.9 says
         // to report them, which the trace does).
-        return this.host.drop('icmp-unhandled', msg.kind === 'other' ? `type ${msg.type}` : msg.kind);
+        return this.host.drop('icmp-unhandled', msg.kind === 'other' ? `type ${msg.type}` : msg.kind, DROP_ICMP_UNHANDLED);
     }
   }
 
   onIcmpv6(src: IpAddress, dst: IpAddress, payload: Uint8Array, pseudo: number): void {
     const m = parseIcmpv6(payload, pseudo);
-    if (!m.ok) return this.host.drop(m.reason, `ICMPv6: ${m.detail}`);
+    if (!m.ok) return this.host.drop(m.reason, `ICMPv6: ${m.detail}`, parseDropRule('icmp', m.reason));
     const msg = m.value;
     switch (msg.kind) {
       case 'echo-request':
@@ -162,24 +164,24 @@ export class IcmpInput {
         return;
       case 'destination-unreachable': {
         const q = quotedV6(msg.original);
-        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMPv6 destination unreachable');
+        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMPv6 destination unreachable', DROP_ICMP_BAD_QUOTE);
         return this.onUnreachable(q, icmpv6Unreachable(msg.code));
       }
       case 'packet-too-big': {
         const q = quotedV6(msg.original);
-        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMPv6 packet too big');
+        if (q === undefined) return this.host.drop('icmp-bad-quote', 'ICMPv6 packet too big', DROP_ICMP_BAD_QUOTE);
         return this.onPacketTooBig(q, msg.mtu);
       }
       default:
         // Neighbour Discovery, MLD and router messages: a TUN is point-to-point without link-layer
         // addresses (RFC 4861 §3.1 leaves NUD and address resolution to links that need them).
-        return this.host.drop('icmp-unhandled', msg.kind === 'other' ? `ICMPv6 type ${msg.type}` : msg.kind);
+        return this.host.drop('icmp-unhandled', msg.kind === 'other' ? `ICMPv6 type ${msg.type}` : msg.kind, DROP_ICMP_UNHANDLED);
     }
   }
 
   /** Answer a datagram for a closed UDP port (RFC 1122 §4.1.3.1, RFC 4443 §3.1 code 4). */
   sendPortUnreachable(offending: Uint8Array, src: IpAddress, dst: IpAddress): void {
-    if (!this.takeToken()) return this.host.drop('icmp-rate-limited', src.text);
+    if (!this.takeToken()) return this.host.drop('icmp-rate-limited', src.text, DROP_ICMP_RATE);
     this.host.counters.icmpErrorsOut++;
     if (src.family === 4 && dst.family === 4) {
       this.host.send(src, buildIpv4Icmp(dst.v4, src.v4, icmpv4PortUnreachable(offending)));
@@ -191,7 +193,7 @@ export class IcmpInput {
   private onUnreachable(q: Quoted, meaning: UnreachableMeaning): void {
     if (q.protocol === IPPROTO_TCP) {
       const h = this.tcpFor(q);
-      if (h === undefined) return this.host.drop('icmp-no-connection', `${q.local.text} → ${q.remote.text}`);
+      if (h === undefined) return this.host.drop('icmp-no-connection', `${q.local.text} → ${q.remote.text}`, DROP_ICMP_NO_CONNECTION);
       this.host.counters.icmpErrorsIn++;
       h.connection.handleIcmpUnreachable(this.host.now(), {
         code: meaning.code,
@@ -205,18 +207,18 @@ export class IcmpInput {
     if (q.protocol === IPPROTO_UDP) {
       // Like Linux without IP_RECVERR: soft errors are not reported to UDP sockets; hard ones go to
       // connected sockets only (the layer decides that).
-      if (!meaning.hard) return this.host.drop('icmp-soft-udp', `${q.local.text} → ${q.remote.text}`);
+      if (!meaning.hard) return this.host.drop('icmp-soft-udp', `${q.local.text} → ${q.remote.text}`, DROP_ICMP_SOFT_UDP);
       this.host.counters.icmpErrorsIn++;
       const code = meaning.code === 'EACCES' ? 'EHOSTUNREACH' : meaning.code;
       this.host.udp.deliverError(q.local, readU16(q.transport, 0), q.remote, readU16(q.transport, 2), code);
       return;
     }
-    this.host.drop('icmp-unhandled', `unreachable for protocol ${q.protocol}`);
+    this.host.drop('icmp-unhandled', `unreachable for protocol ${q.protocol}`, DROP_ICMP_UNHANDLED);
   }
 
   private onPacketTooBig(q: Quoted, reported: number): void {
     const routeMtu = this.host.routeMtu(q.remote);
-    if (routeMtu === undefined) return this.host.drop('no-route', q.remote.text);
+    if (routeMtu === undefined) return this.host.drop('no-route', q.remote.text, DROP_NO_ROUTE);
     const mtu = this.host.pathMtu.lower(q.remote, reported, routeMtu);
     if (q.protocol === IPPROTO_UDP) {
       // The next send larger than the new estimate fails with EMSGSIZE; a connected socket hears now.
@@ -226,7 +228,7 @@ export class IcmpInput {
     }
     if (q.protocol !== IPPROTO_TCP) return;
     const h = this.tcpFor(q);
-    if (h === undefined) return this.host.drop('icmp-no-connection', `${q.local.text} → ${q.remote.text}`);
+    if (h === undefined) return this.host.drop('icmp-no-connection', `${q.local.text} → ${q.remote.text}`, DROP_ICMP_NO_CONNECTION);
     this.host.counters.icmpErrorsIn++;
     // RFC 9293 §3.7.3 / RFC 6691: the effective send MSS is the path MTU less fixed IP and TCP headers.
     h.connection.handlePacketTooBig(this.host.now(), { mss: mtu - ipHeaderLength(q.remote.family) - 20, seq: readU32(q.transport, 4) });

@@ -12,6 +12,20 @@ import { buildIpv4TcpHeaders, buildIpv6TcpHeaders } from '../wire/tso.js';
 import { ACK, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, RST, SYN, type TcpSegment } from '../wire/types.js';
 import { formatFlags } from '../wire/packet.js';
 import { ipv4, ipv6, ipHeaderLength, type IpAddress } from './address.js';
+import {
+  DROP_ACCEPT_QUEUE_FULL,
+  DROP_BAD_PORT,
+  DROP_NOT_FOR_US,
+  DROP_NOT_FOR_US6,
+  DROP_NO_ROUTE,
+  DROP_STACK_CLOSED,
+  DROP_SYN_QUEUE_FULL,
+  DROP_TOO_BIG,
+  DROP_TTL_EXCEEDED,
+  DROP_UDP_PORT_CLOSED,
+  DROP_UNSUPPORTED_PROTOCOL,
+  parseDropRule,
+} from './drop-rules.js';
 import { StackError } from './errors.js';
 import { IcmpInput, type IcmpHost } from './icmp-input.js';
 import { PathMtuCache } from './pmtu.js';
@@ -355,23 +369,23 @@ export class Stack {
    */
   receivePacket(packet: Uint8Array, iface: NetworkInterface, info?: LinkReceiveInfo): void {
     this.counters.packetsIn++;
-    if (this.closed) return this.drop('stack-closed', this.name);
+    if (this.closed) return this.drop('stack-closed', this.name, DROP_STACK_CLOSED);
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
     const verified = info?.checksumVerified === true;
     if (version === 6) return this.receiveIpv6(packet, iface, verified);
     const ip = parseIpv4(packet);
-    if (!ip.ok) return this.drop(ip.reason, ip.detail);
+    if (!ip.ok) return this.drop(ip.reason, ip.detail, parseDropRule('ipv4', ip.reason));
     const { header, payload } = ip.value;
     const dst = this.localAddresses.get(ipv4Text(header.dst));
     if (dst === undefined) {
       if (this.forwarding) return this.forward(packet, ipv4(header.dst), header.ttl);
-      return this.drop('not-for-us', ipv4Text(header.dst));
+      return this.drop('not-for-us', ipv4Text(header.dst), DROP_NOT_FOR_US);
     }
     const src = ipv4(header.src);
     switch (header.protocol) {
       case IPPROTO_TCP: {
         const tcp = parseTcp(payload, verified ? undefined : ipv4PseudoHeaderSum(header.src, header.dst, IPPROTO_TCP, payload.length));
-        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
+        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail, parseDropRule('tcp', tcp.reason));
         return this.onTcp(tcp.value, src, dst, iface);
       }
       case IPPROTO_UDP:
@@ -379,19 +393,19 @@ export class Stack {
       case IPPROTO_ICMP:
         return this.icmp.onIcmpv4(src, dst, payload);
       default:
-        return this.drop('unsupported-protocol', `IP protocol ${header.protocol}`);
+        return this.drop('unsupported-protocol', `IP protocol ${header.protocol}`, DROP_UNSUPPORTED_PROTOCOL);
     }
   }
 
   private receiveIpv6(packet: Uint8Array, iface: NetworkInterface, checksumVerified: boolean): void {
     const ip = parseIpv6(packet);
-    if (!ip.ok) return this.drop(ip.reason, ip.detail);
+    if (!ip.ok) return this.drop(ip.reason, ip.detail, parseDropRule('ipv6', ip.reason));
     const { header, protocol, payload } = ip.value;
     const dstKey = ipv6Text(header.dst);
     const dst = this.localAddresses.get(dstKey);
     if (dst === undefined) {
       if (this.forwarding) return this.forward(packet, ipv6(header.dst), header.hopLimit);
-      return this.drop('not-for-us', dstKey);
+      return this.drop('not-for-us', dstKey, DROP_NOT_FOR_US6);
     }
     const src = ipv6(header.src);
     // RFC 8200 §8.1: the upper-layer checksum covers a pseudo-header with the final destination.
@@ -400,7 +414,7 @@ export class Stack {
       case IPPROTO_TCP: {
         // The link's verification covers the TCP header right after the IPv6 header only.
         const tcp = parseTcp(payload, checksumVerified && packet[6] === IPPROTO_TCP ? undefined : pseudo);
-        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail);
+        if (!tcp.ok) return this.drop(tcp.reason, tcp.detail, parseDropRule('tcp', tcp.reason));
         return this.onTcp(tcp.value, src, dst, iface);
       }
       case IPPROTO_UDP:
@@ -408,12 +422,12 @@ export class Stack {
       case IPPROTO_ICMPV6:
         return this.icmp.onIcmpv6(src, dst, payload, pseudo);
       default:
-        return this.drop('unsupported-protocol', `IPv6 next header ${protocol}`);
+        return this.drop('unsupported-protocol', `IPv6 next header ${protocol}`, DROP_UNSUPPORTED_PROTOCOL);
     }
   }
 
   private onTcp(seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface): void {
-    if (seg.dstPort === 0 || seg.srcPort === 0) return this.drop('bad-port', 'port 0');
+    if (seg.dstPort === 0 || seg.srcPort === 0) return this.drop('bad-port', 'port 0', DROP_BAD_PORT);
     const now = this.runtime.now();
     if (this.tracing) this.trace({ type: 'recv', time: now, stack: this.name, src: src.text, dst: dst.text, segment: seg });
     const handle = this.connectionsByTuple.get(tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort));
@@ -422,7 +436,7 @@ export class Stack {
       if (parent !== undefined && handle.connection.state === 'SYN-RECEIVED' && seg.flags & ACK && parent.acceptQueueFull) {
         // Like Linux: with the accept queue full, the handshake-completing ACK is dropped and the
         // SYN,ACK retransmitted later.
-        return this.drop('accept-queue-full', `${bracket(dst.text)}:${seg.dstPort}`);
+        return this.drop('accept-queue-full', `${bracket(dst.text)}:${seg.dstPort}`, DROP_ACCEPT_QUEUE_FULL);
       }
       this.armTrace(handle.connection);
       handle.connection.handleSegment(seg, now, { address: src.text });
@@ -451,18 +465,18 @@ export class Stack {
   /** RFC 768 input: checksum, then an endpoint — or, for a closed port, ICMP port unreachable (RFC 1122 §4.1.3.1). */
   private onUdp(packet: Uint8Array, payload: Uint8Array, src: IpAddress, dst: IpAddress, pseudo: number): void {
     const d = parseUdp(payload, pseudo, src.family === 6);
-    if (!d.ok) return this.drop(d.reason, `UDP: ${d.detail}`);
+    if (!d.ok) return this.drop(d.reason, `UDP: ${d.detail}`, parseDropRule('udp', d.reason));
     const { srcPort, dstPort, payload: data } = d.value;
     if (this.udp.deliver(src, dst, srcPort, dstPort, data)) return;
-    this.drop('udp-port-closed', `${bracket(dst.text)}:${dstPort}`);
+    this.drop('udp-port-closed', `${bracket(dst.text)}:${dstPort}`, DROP_UDP_PORT_CLOSED);
     this.icmp.sendPortUnreachable(packet, src, dst);
   }
 
   private toListener(listener: TcpListener, seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface, now: number): void {
     const isSyn = (seg.flags & (SYN | ACK | RST)) === SYN;
     const where = `${bracket(dst.text)}:${seg.dstPort}`;
-    if (isSyn && listener.acceptQueueFull) return this.drop('accept-queue-full', where);
-    if (isSyn && listener.synQueueLength >= this.synBacklog) return this.drop('syn-queue-full', where);
+    if (isSyn && listener.acceptQueueFull) return this.drop('accept-queue-full', where, DROP_ACCEPT_QUEUE_FULL);
+    if (isSyn && listener.synQueueLength >= this.synBacklog) return this.drop('syn-queue-full', where, DROP_SYN_QUEUE_FULL);
     const ifaceOut = this.routes.lookup(src)?.iface ?? iface;
     const overhead = ipHeaderLength(src.family) + 20;
     const conn = new Connection({
@@ -580,7 +594,7 @@ export class Stack {
   /** `segmentSize`: data per wire segment when `seg` carries more (TSO, see Connection.setSendOffload). */
   private sendRaw(src: IpAddress, dst: IpAddress, seg: TcpSegment, rule: string, segmentSize = 0): void {
     const route = this.routes.lookup(dst);
-    if (route === undefined) return this.drop('no-route', dst.text);
+    if (route === undefined) return this.drop('no-route', dst.text, DROP_NO_ROUTE);
     if (this.tracing) {
       this.trace({ type: 'send', time: this.runtime.now(), stack: this.name, src: src.text, dst: dst.text, segment: seg, rule });
     }
@@ -606,7 +620,7 @@ export class Stack {
   private sendPacket(dst: IpAddress, packet: Uint8Array): boolean {
     const route = this.routes.lookup(dst);
     if (route === undefined) {
-      this.drop('no-route', dst.text);
+      this.drop('no-route', dst.text, DROP_NO_ROUTE);
       return false;
     }
     this.counters.packetsOut++;
@@ -619,13 +633,13 @@ export class Stack {
    * zero, send on.
    */
   private forward(packet: Uint8Array, dst: IpAddress, ttl: number): void {
-    if (ttl <= 1) return this.drop('ttl-exceeded', dst.text);
+    if (ttl <= 1) return this.drop('ttl-exceeded', dst.text, DROP_TTL_EXCEEDED);
     const route = this.routes.lookup(dst);
-    if (route === undefined) return this.drop('no-route', dst.text);
+    if (route === undefined) return this.drop('no-route', dst.text, DROP_NO_ROUTE);
     if (packet.length > route.iface.mtu) {
       // RFC 1191 §4 / RFC 8201 §4 (RFC 4443 §3.2): tell the source the next hop's MTU. IPv4 without
       // DF would be fragmented; this router does not fragment, so such packets are dropped.
-      this.drop('too-big', `${packet.length} > ${route.iface.mtu} towards ${dst.text}`);
+      this.drop('too-big', `${packet.length} > ${route.iface.mtu} towards ${dst.text}`, DROP_TOO_BIG);
       const dontFragment = dst.family === 6 || (packet[6]! & 0x40) !== 0;
       if (dontFragment) this.icmp.sendTooBig(packet, route.iface.mtu);
       return;
@@ -658,9 +672,10 @@ export class Stack {
     route.iface.link.send(out);
   }
 
-  private drop(reason: string, detail: string): void {
+  /** Count and trace a packet dropped before any connection saw it; `rule` from drop-rules.ts. */
+  private drop(reason: string, detail: string, rule: string): void {
     this.countDrop(reason);
-    if (this.tracing) this.trace({ type: 'drop', time: this.runtime.now(), stack: this.name, reason, detail });
+    if (this.tracing) this.trace({ type: 'drop', time: this.runtime.now(), stack: this.name, reason, detail, rule });
   }
 
   private countDrop(reason: string): void {
@@ -744,7 +759,7 @@ export class Stack {
   private icmpHost(): IcmpHost {
     return {
       send: (dst, packet) => this.sendPacket(dst, packet),
-      drop: (reason, detail) => this.drop(reason, detail),
+      drop: (reason, detail, rule) => this.drop(reason, detail, rule),
       counters: this.counters,
       pathMtu: this.pathMtu,
       routeMtu: (dst) => this.routes.lookup(dst)?.iface.mtu,

@@ -43,8 +43,8 @@ export type StackTraceEvent =
       /** For segments the TCP engine discarded: the connection. */
       local?: string;
       remote?: string;
-      /** For segments the TCP engine discarded: the RFC rule (RFC, section, phrase). */
-      rule?: string;
+      /** The RFC rule (RFC, section, phrase): the engine's for segments it discarded, else the stack's. */
+      rule: string;
     }
   | {
       type: 'state';

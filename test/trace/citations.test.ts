@@ -423,6 +423,8 @@ test('every rule of every trace event cites a section that exists in ../shared/r
   cited(/^RFC 9293 §3\.10\.7\.4 \/ RFC 5961 §5 — ACK of something not yet sent/, 'an ACK of unsent data');
   cited(/^RFC 1122 §4\.2\.3\.9 \/ RFC 5461/, 'an ICMP error during a connect');
   cited(/; RFC 1122 §4\.2\.3\.9 — report the last ICMP soft error/, 'a soft error reported at the timeout');
+  // The stack's own drops carry rules too (src/stack/drop-rules.ts).
+  cited(/^RFC 4987 §2\.2 — the SYN queue/, 'a SYN dropped by the full SYN queue');
 });
 
 test('lost-data: the rules at the retransmission name RFC 6675, RFC 5681 and RFC 8985', () => {
