@@ -16,7 +16,9 @@ export interface FormatOptions {
 
 /** Whether a line of the timeline is shown: segments and states always; engine details as {@link FormatOptions.verbose} says. */
 export function shownInTrace(ev: TimelineEvent, verbose = false): boolean {
-  if (verbose || ev.type !== 'timer') return true;
+  if (verbose) return true;
+  if (ev.type === 'congestion') return ev.change !== 'growth';
+  if (ev.type !== 'timer') return true;
   return ev.action === 'fire';
 }
 
@@ -54,7 +56,7 @@ export function formatEvent(ev: TimelineEvent): string {
       return `${head}  timer ${ev.timer} ${TIMER_WORDS[ev.action]}${when}`;
     }
     case 'congestion': {
-      const what = ev.change === 'recovery-enter' ? 'recovery entered' : ev.change === 'recovery-exit' ? 'recovery ended' : 'window';
+      const what = ev.change === 'recovery-enter' ? 'recovery entered' : ev.change === 'recovery-exit' ? 'recovery ended' : ev.change;
       const cwnd = ev.cwnd === ev.prevCwnd ? `cwnd=${ev.cwnd}` : `cwnd ${ev.prevCwnd} → ${ev.cwnd}`;
       const ssthresh = ev.ssthresh === ev.prevSsthresh ? `ssthresh=${bytes(ev.ssthresh)}` : `ssthresh ${bytes(ev.prevSsthresh)} → ${bytes(ev.ssthresh)}`;
       return `${head}  cc    ${what}  ${cwnd}  ${ssthresh}  (${ev.algorithm})`;

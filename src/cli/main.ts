@@ -22,7 +22,8 @@ commands:
                     timers that fired, congestion events (cwnd/ssthresh, recovery),
                     segments the TCP discarded
       --json        one JSON object per event (the same events as --trace)
-      --verbose     with --trace or --json: also every timer set, re-armed, cancelled
+      --verbose     with --trace or --json: also every timer set, re-armed, cancelled,
+                    and every per-ACK cwnd increase
       --explain     follow each arrow/state (or trace line) with its RFC rule
       --ascii       plain ASCII instead of box drawing
       --absolute    absolute seq/ack in the diagram (default: relative to each ISN)

@@ -63,6 +63,9 @@ export interface CongestionControl {
 /** cwnd starts at IW. */
 export const RULE_IW = 'RFC 5681 §3.1 — initial window: cwnd = IW (RFC 6928 §2: min(10·SMSS, max(2·SMSS, 14600)))';
 /** Slow start reached ssthresh. */
+/** Growth within a phase (traced per ACK as `growth`). */
+export const RULE_SS_GROWTH = 'RFC 5681 §3.1 — slow start: cwnd += min(N, SMSS) per ACK (RFC 3465 §2.2: L = 2·SMSS)';
+export const RULE_CA_GROWTH = 'RFC 5681 §3.1 — congestion avoidance: cwnd += SMSS once a window of data is acknowledged (byte counting)';
 export const RULE_SS_END = 'RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, congestion avoidance (+1 SMSS per RTT)';
 /** The start of a fast-recovery episode. */
 export const RULE_LOSS = 'RFC 5681 §3.2 — loss detected: ssthresh = max(FlightSize/2, 2·SMSS), cwnd = ssthresh (RFC 6675 §5 step 4.2)';
@@ -104,13 +107,14 @@ export class RenoSlowStart implements CongestionControl {
     if (this.cwnd < this.ssthresh) {
       // RFC 5681 §3.1: slow start, cwnd += min(N, SMSS).
       this.cwnd += Math.min(s.acked, s.mss);
-      if (this.cwnd >= this.ssthresh) this.rule = RULE_SS_END;
+      this.rule = this.cwnd >= this.ssthresh ? RULE_SS_END : RULE_SS_GROWTH;
     } else {
       // RFC 5681 §3.1: congestion avoidance, about one SMSS per RTT (byte counting).
       this.caAcked += s.acked;
       if (this.caAcked >= this.cwnd) {
         this.caAcked -= this.cwnd;
         this.cwnd += s.mss;
+        this.rule = RULE_CA_GROWTH;
       }
     }
   }

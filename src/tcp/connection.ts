@@ -1412,10 +1412,11 @@ export class Connection {
         cwndLimited: cwnd < this.cc.ssthresh ? pipeBefore * 2 >= cwnd : pipeBefore + this.segSize >= cwnd,
         inRecovery: this.inRecovery,
       });
-      // Growth within a phase is not traced (one event per ACK would flood a bulk transfer's trace);
-      // leaving slow start, and any change of ssthresh, is.
-      if (this.onTrace !== undefined && (this.cc.ssthresh !== ssthresh || cwnd < ssthresh !== this.cc.cwnd < this.cc.ssthresh)) {
-        this.traceCongestion('window', cwnd, ssthresh, this.cc.rule ?? C_CC_GROWTH);
+      // Leaving slow start, or any change of ssthresh, is a 'window' event; growth within a phase is
+      // 'growth' (one per ACK that grows cwnd, so that a trace can plot it; readers may skip them).
+      if (this.onTrace !== undefined) {
+        const phase = this.cc.ssthresh !== ssthresh || cwnd < ssthresh !== this.cc.cwnd < this.cc.ssthresh;
+        this.traceCongestion(phase ? 'window' : 'growth', cwnd, ssthresh, this.cc.rule ?? C_CC_GROWTH);
       }
     }
     this.highPipe = this.pipe();
@@ -2395,7 +2396,7 @@ export class Connection {
    */
   private traceCongestion(change: CongestionChange, prevCwnd: number, prevSsthresh: number, rule: string, force = false): void {
     const cc = this.cc;
-    if (change === 'window' && !force && cc.cwnd === prevCwnd && cc.ssthresh === prevSsthresh) return;
+    if ((change === 'window' || change === 'growth') && !force && cc.cwnd === prevCwnd && cc.ssthresh === prevSsthresh) return;
     this.onTrace!(
       {
         type: 'congestion',
@@ -2406,7 +2407,7 @@ export class Connection {
         prevCwnd,
         prevSsthresh,
         // (After a lost SYN, afterRto holds too, but there is no data to recover.)
-        inRecovery: change === 'recovery-enter' || (change === 'window' && (this.inRecovery || (this.afterRto && this.sndUna !== this.iss))),
+        inRecovery: change === 'recovery-enter' || ((change === 'window' || change === 'growth') && (this.inRecovery || (this.afterRto && this.sndUna !== this.iss))),
         rule,
       },
       this,

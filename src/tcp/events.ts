@@ -51,13 +51,14 @@ export type TimerKind =
 export type TimerAction = 'set' | 'rearm' | 'cancel' | 'fire';
 
 /**
- * Why a congestion event was traced: `window` (cwnd or ssthresh changed for a reason other than
- * per-ACK growth within a phase — a loss response, an RTO, the end of recovery, an undo, an idle
+ * Why a congestion event was traced: `growth` (cwnd grew on an ACK within slow start or congestion
+ * avoidance: one event per such ACK, for plotting cwnd; demos show them only with --verbose),
+ * `window` (cwnd or ssthresh changed for a reason other than per-ACK growth within a phase — a loss response, an RTO, the end of recovery, an undo, an idle
  * restart, the initial window, slow start ending; also a Packet Too Big, which leaves both as they
  * are), `recovery-enter` / `recovery-exit` (a loss-recovery episode starts or ends: fast recovery
  * by duplicate ACKs, SACK or RACK, or the go-back-N after an RTO).
  */
-export type CongestionChange = 'window' | 'recovery-enter' | 'recovery-exit';
+export type CongestionChange = 'window' | 'growth' | 'recovery-enter' | 'recovery-exit';
 
 /**
  * Why the engine discarded an arriving segment (RFC 9293 §3.10.7 and the RFCs it defers to). Each

@@ -138,7 +138,7 @@ test('fast recovery without SACK: the third duplicate ACK enters it (RFC 5681 §
   ]);
 });
 
-test('per-ACK growth is not traced; leaving slow start is', () => {
+test('per-ACK growth is traced as growth, leaving slow start as a window change', () => {
   const { c } = established({ config: { congestionControl: 'newreno' } });
   const tr = traced(c);
   // A fast-recovery episode leaves cwnd (2920) below ssthresh (3650), as in the test above.
@@ -159,10 +159,17 @@ test('per-ACK growth is not traced; leaving slow start is', () => {
   }
   const cc = tr.take().filter((e) => e.type === 'congestion');
   // The first ACK grows cwnd by min(N, L) = 1460 (RFC 3465 L = 2·SMSS) past ssthresh: slow start
-  // ends. The growth in congestion avoidance after it is not traced.
-  assert.deepEqual(shorts(cc), ['cc window 2920→4380 3650→3650']);
+  // ends ('window'). Every later increase in congestion avoidance is a 'growth' event, in order.
+  assert.deepEqual(shorts(cc.slice(0, 1)), ['cc window 2920→4380 3650→3650']);
   assert.equal(cc[0]!.rule, 'RFC 5681 §3.1 — cwnd reached ssthresh: slow start ends, congestion avoidance (+1 SMSS per RTT)');
-  assert.ok(c.snapshot().cwnd > 4380, `cwnd grew on (${c.snapshot().cwnd}) without further events`);
+  const growth = cc.slice(1);
+  assert.ok(growth.length > 0 && growth.every((e) => e.type === 'congestion' && e.change === 'growth'), shorts(growth).join('\n'));
+  let last = 4380;
+  for (const e of growth) {
+    assert.ok(e.type === 'congestion' && e.prevCwnd === last && e.cwnd > last, `growth from ${last}: ${JSON.stringify(e)}`);
+    last = e.cwnd;
+  }
+  assert.equal(last, c.snapshot().cwnd, 'the events follow cwnd to its value now');
 });
 
 test('delayed ACK: set on in-order text, fired at its deadline; cancelled when an ACK goes out first', () => {

@@ -87,6 +87,9 @@ const RULE_CUBIC_RTO = 'RFC 9438 §4.8 — timeout, as Reno (RFC 5681 §3.1): ss
 const RULE_CUBIC_RTO_AGAIN = 'RFC 9438 §4.8 — timeout again for the same data (RFC 5681 §3.1): ssthresh kept, cwnd = 1 SMSS';
 const RULE_CUBIC_RECOVERY_END = 'RFC 9438 §4.6 / RFC 6675 §5 — recovery ends: cwnd = ssthresh';
 const RULE_CUBIC_UNDO = 'RFC 9438 §4.9 — the congestion event was spurious: cwnd, ssthresh, W_max and K restored';
+const RULE_CUBIC_SS_GROWTH = 'RFC 9438 §4.10 / RFC 5681 §3.1 — slow start: cwnd += min(N, L·SMSS) per ACK';
+const RULE_CUBIC_HYSTART_GROWTH = 'RFC 9438 §4.10 / RFC 9406 §4.2 — HyStart++ slow start (conservative once the RTT rose): cwnd grows per ACK';
+const RULE_CUBIC_CA_GROWTH = 'RFC 9438 §4.2 — congestion avoidance: cwnd += (target − cwnd)/cwnd per SMSS acknowledged (concave, convex or Reno-friendly region, §4.3–§4.5)';
 const RULE_CUBIC_IDLE = 'RFC 5681 §4.1 / RFC 9438 §5.8 — idle for longer than the RTO: cwnd = RW = min(IW, cwnd)';
 
 export class Cubic implements CongestionControl {
@@ -183,6 +186,7 @@ export class Cubic implements CongestionControl {
       // §4.10 with HyStart++ (RFC 9406 §4.2); it also sees ACKs that are not cwnd-limited, for its rounds.
       const step = hs.onAck(s);
       this.w += step.increase;
+      this.rule = RULE_CUBIC_HYSTART_GROWTH;
       if (step.exit) {
         // RFC 9406 §4.2: ssthresh = cwnd. RFC 9438 §4.10: cwnd_prior = cwnd; W_max stays undefined,
         // so the congestion avoidance stage starts with K = 0 and W_max = cwnd_epoch.
@@ -196,7 +200,7 @@ export class Cubic implements CongestionControl {
     // §4.10 with Reno slow start, RFC 5681 §3.1 eq. (2): cwnd += min(N, L), L = 1 SMSS (RFC 3465: 2).
     const limit = (this.afterRto ? 1 : this.abcLimit) * s.mss;
     this.w += Math.min(s.acked, limit);
-    if (this.w >= this._ssthresh) this.rule = RULE_CUBIC_SS_END;
+    this.rule = this.w >= this._ssthresh ? RULE_CUBIC_SS_END : RULE_CUBIC_SS_GROWTH;
   }
 
   private congestionAvoidance(s: AckSample): void {
@@ -217,6 +221,7 @@ export class Cubic implements CongestionControl {
     // §4.3: Reno-friendly region when W_cubic(t) < W_est: cwnd = W_est (the larger of the two).
     if (this.wCubic(t) < this.wEst) next = Math.max(next, this.wEst);
     this.w = next * mss;
+    this.rule = RULE_CUBIC_CA_GROWTH;
   }
 
   /** §4.2: the congestion avoidance stage starts: t_epoch, cwnd_epoch, K (Figure 2), W_est = cwnd_epoch. */

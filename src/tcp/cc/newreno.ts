@@ -27,7 +27,9 @@ import {
   RULE_RECOVERY_END_SSTHRESH,
   RULE_RTO,
   RULE_RTO_AGAIN,
+  RULE_CA_GROWTH,
   RULE_SS_END,
+  RULE_SS_GROWTH,
   RULE_UNDO_RENO,
   type AckSample,
   type CongestionControl,
@@ -91,12 +93,13 @@ export class NewReno implements CongestionControl {
       // RFC 5681 §3.1 eq. (2): cwnd += min(N, SMSS); RFC 3465 §2.2 allows L = 2·SMSS.
       const limit = (this.afterRto ? 1 : this.abcLimit) * s.mss;
       this._cwnd += Math.min(s.acked, limit);
-      if (this._cwnd >= this._ssthresh) this.rule = RULE_SS_END;
+      this.rule = this._cwnd >= this._ssthresh ? RULE_SS_END : RULE_SS_GROWTH;
     } else {
       this.afterRto = false;
       // RFC 5681 §3.1 byte counting: +SMSS when the bytes acknowledged reach cwnd (≤ 1 SMSS per RTT).
       this.caAcked += s.acked;
       if (this.caAcked >= this._cwnd) {
+        this.rule = RULE_CA_GROWTH;
         this.caAcked -= this._cwnd;
         this._cwnd += s.mss;
       }
