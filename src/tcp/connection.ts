@@ -1534,7 +1534,7 @@ export class Connection {
         !this.inRecovery
           ? 'RFC 9293 §3.10.8 / RFC 6298 §5 (5.4) — after the retransmission timeout: resend from SND.UNA (RFC 6675 §5.1)'
           : this.sackOk
-            ? 'RFC 6675 §5 (C.1) — fast recovery: retransmit the first segment deemed lost (RFC 6675 §4 IsLost or RFC 8985 §6.2 RACK)'
+            ? 'RFC 6675 §5 (C.1) — fast recovery: retransmit the first segment deemed lost (RFC 6675 §4 IsLost or RFC 8985 §6.2 RACK), the fast retransmit of RFC 5681 §3.2'
             : 'RFC 5681 §3.2 / RFC 6582 §3.2 — fast retransmit: resend the first unacknowledged segment (NewReno recovery)',
       );
     }

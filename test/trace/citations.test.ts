@@ -435,6 +435,9 @@ test('lost-data: the rules at the retransmission name RFC 6675, RFC 5681 and RFC
   const at = timeline[first]!.t;
   const rules = timeline.filter((e) => e.t === at && e.host === 'client' && 'rule' in e).map((e) => ('rule' in e ? e.rule ?? '' : '')).join('\n');
   for (const rfc of ['RFC 6675', 'RFC 5681', 'RFC 8985']) assert.ok(rules.includes(rfc), `${rfc} among:\n${rules}`);
+  // The retransmitted segment's own rule names all three (what `demo lost-data --explain` prints at its arrow).
+  const own = timeline[first]!.type === 'send' ? (timeline[first] as { rule?: string }).rule ?? '' : '';
+  for (const rfc of ['RFC 6675', 'RFC 5681', 'RFC 8985']) assert.ok(own.includes(rfc), `${rfc} in the retransmission's rule: ${own}`);
 });
 
 // ───────────────────────────── the static check ─────────────────────────────
