@@ -20,7 +20,7 @@ import { Connection } from '../../src/tcp/connection.js';
 import type { Reassembler } from '../../src/tcp/reassembler.js';
 import { seqGt, seqLe } from '../../src/tcp/seq.js';
 import type { TcpState } from '../../src/tcp/state.js';
-import { ACK, RST, SYN, type TcpSegment } from '../../src/wire/types.js';
+import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from '../../src/wire/types.js';
 
 export type SideId = 0 | 1;
 
@@ -184,6 +184,25 @@ export interface ModelOptions {
   afterRunSide?: (s: Scenario, x: Side) => void;
   /** Called once at the end of every successful run(). */
   afterRun?: (s: Scenario, w: World) => void;
+  /**
+   * TSO: both connections may send segments of up to this many data bytes (Connection.setSendOffload);
+   * the model's "link" then cuts each into wire segments of lastTransmitSegmentSize, as Linux's GSO
+   * does (SEQ advanced, FIN and PSH on the last piece only), before they enter the channel.
+   */
+  sendOffload?: number;
+  /** Sees every segment a connection returns from pollTransmit, before it is cut for the wire. */
+  onTransmit?: (s: Side, seg: TcpSegment) => void;
+}
+
+/** A segment longer than `size` data bytes cut as a TSO link would (see ModelOptions.sendOffload). */
+function cutForWire(seg: TcpSegment, size: number): TcpSegment[] {
+  if (size <= 0 || seg.payload.length <= size) return [seg];
+  const out: TcpSegment[] = [];
+  for (let off = 0; off < seg.payload.length; off += size) {
+    const last = off + size >= seg.payload.length;
+    out.push({ ...seg, seq: (seg.seq + off) >>> 0, flags: last ? seg.flags : seg.flags & ~(FIN | PSH), payload: seg.payload.subarray(off, off + size) });
+  }
+  return out;
 }
 
 export function createModel(opts: ModelOptions) {
@@ -209,6 +228,10 @@ export function createModel(opts: ModelOptions) {
       config,
     });
     const b = new Connection({ localAddress: '10.0.0.2', localPort: 80, iss: s.issB, mss: s.mss, config });
+    if (opts.sendOffload !== undefined) {
+      a.setSendOffload(opts.sendOffload);
+      b.setSendOffload(opts.sendOffload);
+    }
     b.open(0, 'passive');
     a.open(0, 'active');
     const side = (id: SideId, c: Connection, addr: string, data: Uint8Array): Side => ({
@@ -235,7 +258,9 @@ export function createModel(opts: ModelOptions) {
   /** Move every segment the connections want to send into the channel; drain their events. */
   function pump(w: World): void {
     for (const s of w.sides) {
-      for (let seg = s.c.pollTransmit(w.now); seg !== undefined; seg = s.c.pollTransmit(w.now)) {
+      for (let out = s.c.pollTransmit(w.now); out !== undefined; out = s.c.pollTransmit(w.now)) {
+       opts.onTransmit?.(s, out);
+       for (const seg of cutForWire(out, s.c.lastTransmitSegmentSize)) {
         opts.checkSegment?.(s, seg);
         if (seg.flags & ACK && !(seg.flags & RST)) {
           // RFC 7323 §2.3 (when opts.scaleWindow): the window field of a non-SYN segment is scaled by the
@@ -247,6 +272,7 @@ export function createModel(opts: ModelOptions) {
         if (opts.network !== undefined && !opts.network(w, s, seg)) continue;
         // Copy the payload: the wire does not share memory with the sender.
         w.channel.push({ to: other(s.id), seg: { ...seg, options: { ...seg.options }, payload: seg.payload.slice() } });
+       }
       }
       for (let ev = s.c.pollEvent(); ev !== undefined; ev = s.c.pollEvent()) {
         if (ev.type === 'error') s.errors.push(`${ev.code} (${ev.rule})`);
