@@ -62,10 +62,12 @@ export interface TunOpenOptions {
    * Segmentation and checksum offload through the virtio-net header (IFF_VNET_HDR, TUNSETOFFLOAD;
    * `'epoll'` mode only; default false). The kernel then hands the link TCP packets of up to 64 KiB
    * (its TSO, like a NIC's LRO/GRO) with checksums left for the link to complete, which the link does
-   * before passing them on; going out, runs of consecutive full-sized segments of one connection
-   * that the stack sends in one go are written as one such packet (gso_size = their length), with the
-   * checksum derived from the segments' own. The stack sees larger-than-MTU packets come in; the
-   * kernel's TCP sees what it would see behind GRO. Captures on the device show the large packets.
+   * before passing them on. Going out, the link offers the stack {@link TunLink.tcpOffload}: TCP
+   * segments of up to 64 KiB with partial checksums, written as they are (NEEDS_CSUM, gso_type
+   * TCPV4/TCPV6) for the kernel to cut to the MTU and complete; runs of consecutive full-sized
+   * segments handed to `send()` are still merged into one such packet, their checksum derived from
+   * the segments' own. The stack sees larger-than-MTU packets come in; the kernel's TCP sees what it
+   * would see behind GRO. Captures on the device show the large packets, with partial checksums.
    */
   offload?: boolean;
   /** Python interpreter (default "python3"). */
