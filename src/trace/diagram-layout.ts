@@ -182,10 +182,25 @@ export function layoutDiagram(run: DemoRun, options: LayoutOptions = {}): Diagra
     return rows[p.row]!.line + p.sub;
   };
 
+  // A lost (or unanswered) segment sent with others at the same instant is drawn parallel to them:
+  // the span of a delivered one from the same burst, so that it does not cross their arrows.
+  const burstSpan = new Map<string, number>();
+  for (const { s, recv } of matched) {
+    const k = `${s.host} ${s.t}`;
+    if (recv !== undefined && !burstSpan.has(k)) burstSpan.set(k, lineOf(recv) - lineOf(s));
+  }
   const arrows: LayoutArrow[] = matched.map(({ s, recv, fate }) => {
     const startLine = lineOf(s);
     const r0 = rowOf.get(s.t)!;
-    const endLine = recv !== undefined ? lineOf(recv) : r0 + 1 < rows.length ? rows[r0 + 1]!.line : startLine + IN_FLIGHT_GAP + 1;
+    const span = burstSpan.get(`${s.host} ${s.t}`);
+    const endLine =
+      recv !== undefined
+        ? lineOf(recv)
+        : span !== undefined
+          ? startLine + span
+          : r0 + 1 < rows.length
+            ? rows[r0 + 1]!.line
+            : startLine + IN_FLIGHT_GAP + 1;
     return {
       from: sideOf(s.host),
       startLine,

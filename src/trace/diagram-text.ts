@@ -108,28 +108,52 @@ function drawArrow(g: Grid, a: LayoutArrow): Map<number, [number, number]> {
 
 /** Writes `a`'s label on the first line of its path where it fits beside the arrow. */
 function placeLabel(g: Grid, a: LayoutArrow, occupied: Map<number, [number, number]>): void {
-  const text = a.label;
-  const n = [...text].length;
   const lines = [...occupied.keys()];
-  const fits = (line: number, at: number): boolean => at > X0 && at + n < X1 && g.free(line, at - 1, at + n + 1);
-  for (const line of lines) {
-    const [lo, hi] = occupied.get(line)!;
-    for (const at of a.from === 'client' ? [hi + 1, lo - 1 - n] : [lo - 1 - n, hi + 1]) {
-      if (fits(line, at)) return g.write(line, at, text);
+  const fits = (line: number, at: number, n: number): boolean => at > X0 && at + n < X1 && g.free(line, at - 1, at + n + 1);
+  const beside = (text: string): boolean => {
+    const n = [...text].length;
+    for (const line of lines) {
+      const [lo, hi] = occupied.get(line)!;
+      for (const at of a.from === 'client' ? [hi + 1, lo - 1 - n] : [lo - 1 - n, hi + 1]) {
+        if (fits(line, at, n)) {
+          g.write(line, at, text);
+          return true;
+        }
+      }
     }
-  }
+    return false;
+  };
+  const text = a.label;
+  if (beside(text)) return;
+  // In a burst the arrows run close together: the short label (flags but ACK, and seq) fits more often.
+  const short = shortLabel(a);
+  if (short !== text && beside(short)) return;
   // Not beside it: anywhere free on one of its lines, nearest the sender first.
-  for (const line of lines) {
-    for (let i = 0; i + n < AREA - 1; i++) {
-      const at = a.from === 'client' ? X0 + 2 + i : X1 - 1 - n - i;
-      if (fits(line, at)) return g.write(line, at, text);
+  for (const t of short !== text ? [text, short] : [text]) {
+    const n = [...t].length;
+    for (const line of lines) {
+      for (let i = 0; i + n < AREA - 1; i++) {
+        const at = a.from === 'client' ? X0 + 2 + i : X1 - 1 - n - i;
+        if (fits(line, at, n)) return g.write(line, at, t);
+      }
     }
   }
+  const n = [...text].length;
   // No room at all: beside the sender's lifeline on the send line, over whatever is there.
   const line = a.startLine;
   const [lo, hi] = occupied.get(line)!;
   const at = a.from === 'client' ? Math.min(hi + 1, X1 - 1 - n) : Math.max(lo - 1 - n, X0 + 1);
   g.write(line, Math.max(at, X0 + 1), [...text].slice(0, AREA).join(''));
+}
+
+/** `seq=N` with the flags other than ACK (`FIN seq=N`), for arrows with little room. */
+function shortLabel(a: LayoutArrow): string {
+  const seq = /seq=(\d+)/.exec(a.label)?.[1] ?? String(a.seq);
+  const flags = a.flags
+    .split(',')
+    .filter((f) => f !== 'ACK')
+    .join(',');
+  return `${flags !== '' ? `${flags} ` : ''}seq=${seq}`;
 }
 
 /** Greedy word wrap at `width` columns, continuation lines indented by `indent`. */
