@@ -1838,6 +1838,10 @@ export class Connection {
   /** After the user reads: send a window update if the window opened by enough (RFC 9293 §3.8.6.2.2). */
   private maybeWindowUpdate(): void {
     if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'SYN-SENT') return;
+    // After the peer's FIN no more data comes (RFC 9293 §3.10.7.4, eighth step), so an opened window
+    // tells it nothing — and in TIME-WAIT the update would reach a peer that has closed, whose RST
+    // then ends TIME-WAIT early (RFC 1337). Linux sends none after RCV_SHUTDOWN either.
+    if (this.state === 'CLOSE-WAIT' || this.state === 'CLOSING' || this.state === 'LAST-ACK' || this.state === 'TIME-WAIT') return;
     const free = this.freeWindow();
     const advertised = this.advertisedWnd;
     const threshold = Math.min(this.config.receiveBufferSize / 2, this.rcvMss);

@@ -239,3 +239,23 @@ test('sender: CLOSE into a zero window → no FIN; persist probes until the wind
   assert.equal(c.snapshot().timers.persist, undefined);
   assert.equal(c.snapshot().timers.retransmit, 800);
 });
+
+test('receiver: no window update once the peer\'s FIN is in (CLOSE-WAIT): no more data can come', () => {
+  const { c } = established({ config: { receiveBufferSize: 4000 } });
+  feed(c, 150, { flags: 'FIN,ACK', seq: 5001, ack: 1001, data: pattern(3000) });
+  expectSegments(c, 150, [{ flags: 'ACK', seq: 1001, ack: 8002, win: 999 }]);
+  assert.equal(c.state, 'CLOSE-WAIT');
+  assert.equal(c.receive(3000).length, 3000);
+  expectNothing(c, 200);
+});
+
+test('receiver: no window update in TIME-WAIT — it would reach a closed peer, whose RST would end TIME-WAIT (RFC 1337)', () => {
+  const { c } = established({ config: { receiveBufferSize: 4000 } });
+  c.close(140);
+  expectSegments(c, 140, [{ flags: 'FIN,ACK', seq: 1001, ack: 5001, win: 4000 }]);
+  feed(c, 150, { flags: 'FIN,ACK', seq: 5001, ack: 1002, data: pattern(3000) });
+  expectSegments(c, 150, [{ flags: 'ACK', seq: 1002, ack: 8002, win: 999 }]);
+  assert.equal(c.state, 'TIME-WAIT');
+  assert.equal(c.receive(3000).length, 3000);
+  expectNothing(c, 200);
+});
