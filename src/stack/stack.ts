@@ -431,6 +431,17 @@ export class Stack {
     const now = this.runtime.now();
     if (this.tracing) this.trace({ type: 'recv', time: now, stack: this.name, src: src.text, dst: dst.text, segment: seg });
     const handle = this.connectionsByTuple.get(tupleKey(dst.text, seg.dstPort, src.text, seg.srcPort));
+    if (handle !== undefined && handle.connection.acceptsSynInTimeWait(seg)) {
+      // RFC 9293 §3.6.1 (MAY-2): a new SYN reopens a TIME-WAIT connection when a listener takes it —
+      // clients that reuse ports get through at once instead of a challenge ACK, a RST and a retry.
+      const listener = this.findListener(dst, seg.dstPort);
+      if (listener !== undefined) {
+        this.armTrace(handle.connection);
+        const iss = handle.connection.reopenFromTimeWait();
+        this.service(handle); // CLOSED: retired from the table
+        return this.toListener(listener, seg, src, dst, iface, now, iss);
+      }
+    }
     if (handle !== undefined) {
       const parent = handle.listener;
       if (parent !== undefined && handle.connection.state === 'SYN-RECEIVED' && seg.flags & ACK && parent.acceptQueueFull) {
@@ -472,7 +483,8 @@ export class Stack {
     this.icmp.sendPortUnreachable(packet, src, dst);
   }
 
-  private toListener(listener: TcpListener, seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface, now: number): void {
+  /** `iss`: the ISS to use (a connection reopened from TIME-WAIT), else the stack's own choice. */
+  private toListener(listener: TcpListener, seg: TcpSegment, src: IpAddress, dst: IpAddress, iface: NetworkInterface, now: number, iss?: number): void {
     const isSyn = (seg.flags & (SYN | ACK | RST)) === SYN;
     const where = `${bracket(dst.text)}:${seg.dstPort}`;
     if (isSyn && listener.acceptQueueFull) return this.drop('accept-queue-full', where, DROP_ACCEPT_QUEUE_FULL);
@@ -483,6 +495,7 @@ export class Stack {
       localAddress: dst.text,
       localPort: seg.dstPort,
       isnKey: this.isnKey,
+      ...(iss !== undefined ? { iss } : {}),
       mss: ifaceOut.mtu - overhead,
       pathMss: this.pathMtu.get(src, ifaceOut.mtu) - overhead,
       config: { ...this.tcpConfig, ...listener.tcpOverrides },

@@ -222,6 +222,7 @@ const D_UNACCEPTABLE = 'RFC 9293 §3.10.7.4 — unacceptable segment → send <S
 const D_RST_OUTSIDE = 'RFC 9293 §3.10.7.4 — RST not in the receive window: silently dropped (RFC 5961 §3.2)';
 const D_ZERO_WINDOW = 'RFC 9293 §3.10.7.4 — RCV.WND = 0: text dropped, ACK field still processed';
 const D_RST_CHALLENGE = 'RFC 5961 §3.2 — RST in window but not at RCV.NXT → challenge ACK';
+const RULE_TIME_WAIT_REOPEN = 'RFC 9293 §3.6.1 (MAY-2) / RFC 1122 §4.2.2.13 — TIME-WAIT: a new SYN above RCV.NXT (or with a newer timestamp) reopens the connection: delete the TCB, new ISS above the old SND.NXT';
 const D_SYN_CHALLENGE = 'RFC 5961 §4.2 — SYN in a synchronized state → challenge ACK';
 const D_NO_ACK = 'RFC 9293 §3.10.7.4 — fifth check: the ACK bit is off, drop the segment';
 const D_SYNRCVD_BAD_ACK = 'RFC 9293 §3.10.7.4 — SYN-RECEIVED: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>';
@@ -1937,6 +1938,29 @@ export class Connection {
       if (x !== undefined && (t === undefined || x < t)) t = x;
     }
     return t;
+  }
+
+  /**
+   * RFC 9293 §3.6.1 (MAY-2, RFC 1122 §4.2.2.13): whether `seg`, arriving for this connection in
+   * TIME-WAIT, is a new SYN that may reopen the connection: a SYN alone, above RCV.NXT or (with
+   * timestamps) with a TSval newer than TS.Recent — as Linux decides (tcp_timewait_state_process).
+   */
+  acceptsSynInTimeWait(seg: TcpSegment): boolean {
+    if (this.state !== 'TIME-WAIT' || (seg.flags & (SYN | ACK | RST)) !== SYN) return false;
+    if (seqGt(seg.seq, this.rcvNxt)) return true;
+    const ts = seg.options.timestamp;
+    return this.tsOk && ts !== undefined && seqGt(ts.value, this.tsRecent);
+  }
+
+  /**
+   * Leave TIME-WAIT for a new SYN the stack accepts ({@link acceptsSynInTimeWait}): the TCB is deleted
+   * (CLOSED) and the ISS the new incarnation must use is returned — above every sequence number this one
+   * used (RFC 9293 §3.6.1 (1)), with a window's margin as Linux leaves.
+   */
+  reopenFromTimeWait(): number {
+    const iss = (this.sndNxt + 65535 + 2) >>> 0;
+    this.enterClosed(RULE_TIME_WAIT_REOPEN);
+    return iss;
   }
 
   /** Run every timer due at `now`. */
