@@ -8,7 +8,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FAMILIES, Interop, bracket, describeExit, familySkipReason, fileDigest, formatBytes, httpUrl, rate, seededSha256, writeSeededFile } from './harness.js';
+import { FAMILIES, Interop, bracket, describeExit, familySkipReason, fileDigest, formatBytes, httpUrl, rate, seededSha256, waitFor, writeSeededFile } from './harness.js';
 import { DiscardServer, EchoServer, seededHttpServer } from './synack-apps.js';
 
 const TOOLS = ['curl', 'socat', 'nc', 'sha256sum', 'bash', 'ss'];
@@ -66,6 +66,24 @@ for (const family of FAMILIES) {
         t.diagnostic(rate(bytes, r.ms) + ', including curl start-up');
       });
     }
+
+    test('curl twice from one local port: synack closed first, and the second SYN reopens its TIME-WAIT (RFC 9293 §3.6.1)', { timeout: 30_000 }, async () => {
+      const trace = it.trace((e) => e.type === 'state' && e.from === 'TIME-WAIT');
+      try {
+        const url = httpUrl(it.addr.stack, HTTP_PORT, '/seeded/1000/15');
+        // Connection: close — synack's http server ends the connection first and keeps TIME-WAIT.
+        const once = `curl ${it.addr.flag} -g -sS --fail --max-time 10 --local-port 47123 -H 'Connection: close' -o /dev/null '${url}'`;
+        const first = await it.sh(once, { timeoutMs: 15_000 });
+        assert.equal(first.code, 0, describeExit('curl', first));
+        await waitFor('synack in TIME-WAIT', () => it.stack.connections().some((c) => c.state === 'TIME-WAIT' && c.remotePort === 47123), 5000);
+        const second = await it.sh(once, { timeoutMs: 15_000 });
+        assert.equal(second.code, 0, describeExit('curl', second));
+        const reopened = trace.events.filter((e) => e.type === 'state' && /^RFC 9293 §3\.6\.1 \(MAY-2\)/.test(e.rule));
+        assert.equal(reopened.length, 1, `TIME-WAIT left by: ${trace.events.map((e) => (e.type === 'state' ? e.rule : '')).join(' | ')}`);
+      } finally {
+        trace.stop();
+      }
+    });
 
     test(`socat uploads ${formatBytes(UPLOAD)} to a synack discard server`, { timeout: 90_000 }, async (t) => {
       const seen = discard.results.length;
