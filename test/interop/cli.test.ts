@@ -15,32 +15,9 @@ import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { interopSkipReason } from './env.js';
+import { mustRun, run } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr }));
-  });
-}
-
-async function mustRun(cmd: string, args: string[]): Promise<void> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-}
 
 /** `n` deterministic pseudo-random bytes (xorshift32 from `seed`). */
 function seededBytes(n: number, seed: number): Buffer {
@@ -129,7 +106,7 @@ describe('synack serve / get on TUN devices in private netns', { skip: reason ??
 
   after(async () => {
     for (const c of children) await killChild(c);
-    for (const ns of namespaces) await run('ip', ['netns', 'del', ns], 10_000);
+    for (const ns of namespaces) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -146,16 +123,16 @@ describe('synack serve / get on TUN devices in private netns', { skip: reason ??
     assert.match(server.stdout(), /^synack serving http on 10\.9\.1\.2:80 via tun \S+ \(kernel side 10\.9\.1\.1, netns \S+\)\n$/);
 
     const t0 = performance.now();
-    const r = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--fail', '--max-time', '30', 'http://10.9.1.2/file', '-o', '-'], 40_000);
+    const r = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--fail', '--max-time', '30', 'http://10.9.1.2/file', '-o', '-'], { timeoutMs: 40_000 });
     const ms = performance.now() - t0;
     assert.equal(r.code, 0, `curl exited ${r.code}: ${r.stderr}`);
     assert.equal(r.stdout.length, body.length);
     assert.equal(sha256(r.stdout), sha256(body));
     t.diagnostic(`5 MiB in ${ms.toFixed(0)} ms, including curl start-up`);
 
-    const missing = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.9.1.2/nope'], 20_000);
+    const missing = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.9.1.2/nope'], { timeoutMs: 20_000 });
     assert.equal(missing.stdout.toString(), '404');
-    const escape = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--path-as-is', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.9.1.2/../../../etc/passwd'], 20_000);
+    const escape = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--path-as-is', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.9.1.2/../../../etc/passwd'], { timeoutMs: 20_000 });
     assert.equal(escape.stdout.toString(), '404');
 
     const s0 = performance.now();
@@ -183,13 +160,13 @@ describe('synack serve / get on TUN devices in private netns', { skip: reason ??
 
     const out = path.join(tmp, 'out');
     const args = ['get', '--tun', tunName(2), '--netns', ns, '--ip', '10.9.2.2/24', '--peer', '10.9.2.1'];
-    const r = await run(process.execPath, [MAIN, ...args, 'http://10.9.2.1:8000/file', '-o', out], 40_000);
+    const r = await run(process.execPath, [MAIN, ...args, 'http://10.9.2.1:8000/file', '-o', out], { timeoutMs: 40_000 });
     assert.equal(r.code, 0, `get exited ${r.code}: ${r.stderr}`);
     const got = fs.readFileSync(out);
     assert.equal(got.length, body.length);
     assert.equal(sha256(got), sha256(body));
 
-    const notFound = await run(process.execPath, [MAIN, ...args, 'http://10.9.2.1:8000/nope'], 40_000);
+    const notFound = await run(process.execPath, [MAIN, ...args, 'http://10.9.2.1:8000/nope'], { timeoutMs: 40_000 });
     assert.equal(notFound.code, 1);
     assert.match(notFound.stderr, /HTTP 404/);
   });
@@ -207,12 +184,12 @@ describe('synack serve / get on TUN devices in private netns', { skip: reason ??
     await waitFor('the ready line', () => server.stdout().includes('synack serving'), server, 15_000);
     assert.match(server.stdout(), /^synack serving http on 10\.9\.3\.2:80 and \[fd00:9:3::2\]:80 via tun \S+ \(kernel side 10\.9\.3\.1 and fd00:9:3::1, netns \S+\)\n$/);
     for (const url of ['http://10.9.3.2/file', 'http://[fd00:9:3::2]/file']) {
-      const r = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--fail', '--max-time', '30', '-g', url, '-o', '-'], 40_000);
+      const r = await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--fail', '--max-time', '30', '-g', url, '-o', '-'], { timeoutMs: 40_000 });
       assert.equal(r.code, 0, `curl ${url} exited ${r.code}: ${r.stderr}`);
       assert.equal(sha256(r.stdout), sha256(body), url);
     }
     for (const [flag, addr] of [['-4', '10.9.3.2'], ['-6', 'fd00:9:3::2']] as const) {
-      const p = await run('ip', ['netns', 'exec', ns, 'ping', flag, '-c', '2', '-i', '0.2', '-W', '5', addr], 20_000);
+      const p = await run('ip', ['netns', 'exec', ns, 'ping', flag, '-c', '2', '-i', '0.2', '-W', '5', addr], { timeoutMs: 20_000 });
       assert.equal(p.code, 0, `ping ${flag} ${addr}: ${p.stdout.toString()} ${p.stderr}`);
     }
     server.proc.kill('SIGINT');
@@ -231,7 +208,7 @@ describe('synack serve / get on TUN devices in private netns', { skip: reason ??
     await waitFor('python3 http.server', () => py.stdout().includes('Serving HTTP'), py, 15_000);
     const out = path.join(tmp, 'out6');
     const args = ['get', '--tun', tunName(4), '--netns', ns, '--ip', 'fd00:9:4::2/64', '--peer', 'fd00:9:4::1'];
-    const r = await run(process.execPath, [MAIN, ...args, 'http://[fd00:9:4::1]:8000/file', '-o', out], 40_000);
+    const r = await run(process.execPath, [MAIN, ...args, 'http://[fd00:9:4::1]:8000/file', '-o', out], { timeoutMs: 40_000 });
     assert.equal(r.code, 0, `get exited ${r.code}: ${r.stderr}`);
     assert.equal(sha256(fs.readFileSync(out)), sha256(body));
   });

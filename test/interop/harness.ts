@@ -286,7 +286,8 @@ export function describeExit(what: string, r: Exit): string {
   return `${what} ${how}${out}${r.stderr.trim() !== '' ? `\nstderr: ${r.stderr.trim().slice(-2000)}` : ''}`;
 }
 
-async function mustRun(cmd: string, args: readonly string[]): Promise<void> {
+/** Run a short command (15 s at most) and throw, with its output, unless it exits 0. */
+export async function mustRun(cmd: string, args: readonly string[]): Promise<void> {
   const r = await run(cmd, args, { timeoutMs: 15_000 });
   if (r.code !== 0) throw new Error(describeExit(`${cmd} ${args.join(' ')}`, r));
 }

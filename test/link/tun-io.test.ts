@@ -15,24 +15,9 @@ import { TunLink, type TunOpenOptions } from '../../src/link/tun/index.js';
 import { fastSum } from '../../src/link/tun/tun-link.js';
 import { onesComplementSum } from '../../src/wire/checksum.js';
 import { interopSkipReason, onPath } from '../interop/env.js';
+import { mustRun, run } from '../interop/harness.js';
 
 const skipReason = (): string | undefined => interopSkipReason(['ip', 'python3']);
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
-
-async function mustRun(cmd: string, args: string[]): Promise<void> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-}
-
 
 /**
  * The kernel's end, a Node program in the namespace. `send HOST PORT N`: connect, send N random bytes,
