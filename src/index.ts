@@ -34,7 +34,17 @@ export { parseIp, type IpAddress } from './stack/address.js';
 export { PathMtuCache } from './stack/pmtu.js';
 export { StackError, type StackErrorCode } from './stack/errors.js';
 export { realRuntime, type Runtime, type RealRuntimeOptions } from './stack/runtime.js';
-export type { StackTraceEvent, TraceListener, TimerKind, TimerAction, CongestionChange, EngineDropReason } from './stack/trace.js';
+export type {
+  StackTraceEvent,
+  TraceListener,
+  TimerKind,
+  TimerAction,
+  CongestionChange,
+  EngineDropReason,
+  TimerTraceEvent,
+  CongestionTraceEvent,
+  ConnectionOrigin,
+} from './stack/trace.js';
 export * from './link/index.js';
 export * from './link/impair/index.js';
 export { CaptureLink, type CaptureHook, type CaptureDirection, type CaptureLinkOptions } from './link/capture.js';

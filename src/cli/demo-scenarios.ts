@@ -2,7 +2,7 @@ import { Simulation } from '../link/sim/simulation.js';
 import type { LinkEvent, SimLink } from '../link/sim/link.js';
 import { Stack } from '../stack/stack.js';
 import type { TcpHandle } from '../stack/tcp-handle.js';
-import type { CongestionChange, StackTraceEvent, TimerAction, TimerKind } from '../stack/trace.js';
+import type { CongestionTraceEvent, StackTraceEvent, TimerTraceEvent } from '../stack/trace.js';
 import { parseIpv4Tcp, formatFlags, buildIpv4Tcp } from '../wire/packet.js';
 import { ipv4ToString, parseIpv4Address } from '../wire/ipv4.js';
 import { ACK, RST, SYN, type TcpSegment } from '../wire/types.js';
@@ -55,31 +55,9 @@ export type DemoEvent =
  * loss recovery entered or left); a segment the engine discarded. Each names its RFC rule.
  */
 export type DemoDetail =
-  | {
-      t: number;
-      host: string;
-      type: 'timer';
-      timer: TimerKind;
-      action: TimerAction;
-      /** Deadline, virtual ms. */
-      at: number;
-      previous?: number;
-      rule: string;
-    }
-  | {
-      t: number;
-      host: string;
-      type: 'congestion';
-      change: CongestionChange;
-      algorithm: string;
-      cwnd: number;
-      /** Infinity before the first congestion event (null in JSON). */
-      ssthresh: number;
-      prevCwnd: number;
-      prevSsthresh: number;
-      inRecovery: boolean;
-      rule: string;
-    }
+  | (TimerTraceEvent & { t: number; host: string })
+  /** ssthresh is Infinity before the first congestion event (null in JSON). */
+  | (CongestionTraceEvent & { t: number; host: string })
   | { t: number; host: string; type: 'drop'; reason: string; detail: string; rule: string };
 
 /** A line of a demo's detailed trace: a {@link DemoEvent} or a {@link DemoDetail}. */
@@ -235,31 +213,9 @@ function setup(seed: number, options: SetupOptions = {}): Setup {
   /** The last 'recv' recorded, so that a drop by the same stack at the same instant can be tied to it. */
   let lastRecv: { index: number; host: string; t: number } | undefined;
   const record = (ev: StackTraceEvent): void => {
-    if (ev.type === 'timer') {
-      timeline?.push({
-        t: ev.time,
-        host: ev.stack,
-        type: 'timer',
-        timer: ev.timer,
-        action: ev.action,
-        at: ev.at,
-        ...(ev.previous !== undefined ? { previous: ev.previous } : {}),
-        rule: ev.rule,
-      });
-    } else if (ev.type === 'congestion') {
-      timeline?.push({
-        t: ev.time,
-        host: ev.stack,
-        type: 'congestion',
-        change: ev.change,
-        algorithm: ev.algorithm,
-        cwnd: ev.cwnd,
-        ssthresh: ev.ssthresh,
-        prevCwnd: ev.prevCwnd,
-        prevSsthresh: ev.prevSsthresh,
-        inRecovery: ev.inRecovery,
-        rule: ev.rule,
-      });
+    if (ev.type === 'timer' || ev.type === 'congestion') {
+      const { time, stack, local: _local, remote: _remote, ...detail } = ev;
+      timeline?.push({ t: time, host: stack, ...detail });
     } else if (ev.type === 'drop' && ev.local !== undefined) {
       // A segment the engine discarded after taking it in (outside the window, challenge ACK, …): it
       // reached the TCP, so the diagram keeps its arrow; the trace says why it was discarded.

@@ -5,5 +5,5 @@
  * @module
  */
 
-export type { LinkPort } from './types.js';
+export type { LinkPort, LinkReceiveInfo, TcpSegmentationOffload } from './types.js';
 export * from './sim/index.js';

@@ -720,28 +720,9 @@ export class Stack {
     const local = `${bracket(conn.localAddress)}:${conn.localPort}`;
     const remote = `${conn.remoteAddress ? bracket(conn.remoteAddress) : '*'}:${conn.remotePort || '*'}`;
     switch (ev.type) {
-      case 'timer': {
-        const out: StackTraceEvent = { type: 'timer', time, stack: this.name, local, remote, timer: ev.timer, action: ev.action, at: ev.at, rule: ev.rule };
-        if (ev.previous !== undefined) out.previous = ev.previous;
-        this.trace(out);
-        return;
-      }
+      case 'timer':
       case 'congestion':
-        this.trace({
-          type: 'congestion',
-          time,
-          stack: this.name,
-          local,
-          remote,
-          change: ev.change,
-          algorithm: ev.algorithm,
-          cwnd: ev.cwnd,
-          ssthresh: ev.ssthresh,
-          prevCwnd: ev.prevCwnd,
-          prevSsthresh: ev.prevSsthresh,
-          inRecovery: ev.inRecovery,
-          rule: ev.rule,
-        });
+        this.trace({ ...ev, time, stack: this.name, local, remote });
         return;
       case 'drop': {
         const seg = ev.segment;

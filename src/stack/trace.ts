@@ -1,8 +1,16 @@
 import type { TcpSegment } from '../wire/types.js';
 import type { TcpState } from '../tcp/state.js';
-import type { CongestionChange, EngineDropReason, TimerAction, TimerKind } from '../tcp/events.js';
+import type { CongestionTraceEvent, EngineDropReason, TimerTraceEvent } from '../tcp/events.js';
 
-export type { CongestionChange, EngineDropReason, TimerAction, TimerKind } from '../tcp/events.js';
+export type { CongestionChange, CongestionTraceEvent, EngineDropReason, TimerAction, TimerKind, TimerTraceEvent } from '../tcp/events.js';
+
+/** Where and when an engine event happened: the stack's clock and name, and the connection's 4-tuple. */
+export interface ConnectionOrigin {
+  time: number;
+  stack: string;
+  local: string;
+  remote: string;
+}
 
 /**
  * What a stack reports to trace listeners (and on the `synack:*` diagnostics channels):
@@ -15,9 +23,8 @@ export type { CongestionChange, EngineDropReason, TimerAction, TimerKind } from 
  *   (`local`, `remote`) and the RFC `rule`.
  * - `state`: a connection's state change, with its rule.
  * - `timer`: a connection's timer set, re-armed, cancelled or fired, with its deadline and rule.
- * - `congestion`: cwnd/ssthresh changed other than by growth within a phase, or loss recovery began
- *   or ended, with the rule. Per-ACK growth in slow start or congestion avoidance is not reported;
- *   leaving slow start is.
+ * - `congestion`: cwnd grew on an ACK (`growth`), cwnd/ssthresh changed otherwise (`window`: a loss
+ *   response, an RTO, leaving slow start, …), or loss recovery began or ended, with the rule.
  *
  * `time` is the stack's clock (ms). `local` / `remote` are "address:port" (IPv6 in brackets; "*"
  * where a listening TCB has no peer yet).
@@ -46,50 +53,11 @@ export type StackTraceEvent =
       /** The RFC rule (RFC, section, phrase): the engine's for segments it discarded, else the stack's. */
       rule: string;
     }
-  | {
-      type: 'state';
-      time: number;
-      stack: string;
-      local: string;
-      remote: string;
-      from: TcpState;
-      to: TcpState;
-      rule: string;
-    }
-  | {
-      type: 'timer';
-      time: number;
-      stack: string;
-      local: string;
-      remote: string;
-      timer: TimerKind;
-      action: TimerAction;
-      /** The deadline (the stack's clock, ms): new for set/rearm, the one stopped or reached for cancel/fire. */
-      at: number;
-      /** For 'rearm': the deadline replaced. */
-      previous?: number;
-      /** The rule that set, moved, stopped or ran the timer. */
-      rule: string;
-    }
-  | {
-      type: 'congestion';
-      time: number;
-      stack: string;
-      local: string;
-      remote: string;
-      change: CongestionChange;
-      /** The congestion controller ('newreno', 'cubic', 'reno', or a custom one's name). */
-      algorithm: string;
-      /** Bytes, after the change (ssthresh is Infinity until the first congestion event; null in JSON). */
-      cwnd: number;
-      ssthresh: number;
-      /** Bytes, before the change. */
-      prevCwnd: number;
-      prevSsthresh: number;
-      /** In loss recovery after the change: a fast-recovery episode, or the resends after an RTO. */
-      inRecovery: boolean;
-      rule: string;
-    };
+  | ({ type: 'state'; from: TcpState; to: TcpState; rule: string } & ConnectionOrigin)
+  /** A connection's timer, as the engine reported it ({@link TimerTraceEvent}; `at` on the stack's clock). */
+  | (TimerTraceEvent & ConnectionOrigin)
+  /** A connection's congestion change ({@link CongestionTraceEvent}; ssthresh Infinity is null in JSON). */
+  | (CongestionTraceEvent & ConnectionOrigin);
 
 /** Receives a stack's trace events (see {@link StackTraceEvent}). */
 export type TraceListener = (event: StackTraceEvent) => void;

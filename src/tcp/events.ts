@@ -84,38 +84,44 @@ export type EngineDropReason =
   | 'ack-too-old'
   | 'text-after-fin';
 
+/** A timer of a connection set, re-armed, cancelled or fired (see {@link ConnectionTraceEvent}). */
+export interface TimerTraceEvent {
+  type: 'timer';
+  timer: TimerKind;
+  action: TimerAction;
+  /** The deadline (ms, the engine's clock): the new one for set/rearm, the old one for cancel/fire. */
+  at: number;
+  /** For 'rearm': the deadline it replaced. */
+  previous?: number;
+  /** The RFC rule that set, moved, stopped or ran the timer. */
+  rule: string;
+}
+
+/** A change of a connection's congestion state (see {@link ConnectionTraceEvent}). */
+export interface CongestionTraceEvent {
+  type: 'congestion';
+  change: CongestionChange;
+  /** The controller's name ('newreno', 'cubic', …). */
+  algorithm: string;
+  /** After the change, bytes (ssthresh: Infinity until the first congestion event). */
+  cwnd: number;
+  ssthresh: number;
+  /** Before the change. */
+  prevCwnd: number;
+  prevSsthresh: number;
+  /** In loss recovery after the change: a fast-recovery episode, or the resends after an RTO. */
+  inRecovery: boolean;
+  rule: string;
+}
+
 /**
  * What a {@link Connection} reports to its {@link Connection.onTrace} observer, for traces. Built only
  * while an observer is set. The connection does not know the time of day or its stack; the observer
  * adds them (and the 4-tuple, from the connection it is handed).
  */
 export type ConnectionTraceEvent =
-  | {
-      type: 'timer';
-      timer: TimerKind;
-      action: TimerAction;
-      /** The deadline (ms, the engine's clock): the new one for set/rearm, the old one for cancel/fire. */
-      at: number;
-      /** For 'rearm': the deadline it replaced. */
-      previous?: number;
-      /** The RFC rule that set, moved, stopped or ran the timer. */
-      rule: string;
-    }
-  | {
-      type: 'congestion';
-      change: CongestionChange;
-      /** The controller's name ('newreno', 'cubic', …). */
-      algorithm: string;
-      /** After the change, bytes (ssthresh: Infinity until the first congestion event). */
-      cwnd: number;
-      ssthresh: number;
-      /** Before the change. */
-      prevCwnd: number;
-      prevSsthresh: number;
-      /** In loss recovery after the change: a fast-recovery episode, or the resends after an RTO. */
-      inRecovery: boolean;
-      rule: string;
-    }
+  | TimerTraceEvent
+  | CongestionTraceEvent
   | {
       type: 'drop';
       reason: EngineDropReason;
